@@ -1,0 +1,1 @@
+"""Conversations, memberships and messages."""

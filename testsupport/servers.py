@@ -1,0 +1,163 @@
+"""Throwaway PostgreSQL and Redis servers on loopback for the test suite.
+
+Each server lives in a temporary folder, listens on a free port on 127.0.0.1
+only, and is removed when stopped. A server whose binaries are not installed
+raises ``ServerUnavailable`` with the reason, which the pytest plugin turns into
+a skip (or a failure when ``STOCKCHAT_REQUIRE_SERVICES=1``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+READY_TIMEOUT_SECONDS = 30.0
+
+
+class ServerUnavailable(RuntimeError):
+    """The server cannot be started on this machine; the message says why."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until(predicate, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    detail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+    raise ServerUnavailable(f"{what} did not become ready in {READY_TIMEOUT_SECONDS:.0f} s. {detail}")
+
+
+def postgres_bindir() -> Path | None:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version_key)
+    if candidates:
+        return Path(candidates[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    version = Path(path).parent.parent.name
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+class PostgresServer:
+    """A PostgreSQL cluster made with initdb, started with pg_ctl."""
+
+    def __init__(self) -> None:
+        self.bindir = postgres_bindir()
+        if self.bindir is None:
+            raise ServerUnavailable("PostgreSQL is not installed (no initdb found).")
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="stockchat-pg-"))
+        self.datadir = self.root / "data"
+        self.logfile = self.root / "server.log"
+        self._as_postgres: list[str] = []
+        if os.geteuid() == 0:
+            # initdb refuses to run as root; the Debian package creates this user.
+            if shutil.which("runuser") is None:
+                raise ServerUnavailable("running as root and runuser is missing")
+            try:
+                shutil.chown(self.root, user="postgres", group="postgres")
+            except LookupError:
+                raise ServerUnavailable("running as root and there is no 'postgres' user") from None
+            os.chmod(self.root, 0o755)
+            self._as_postgres = ["runuser", "-u", "postgres", "--"]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/stockchat"
+
+    def _run(self, *args: str) -> None:
+        result = subprocess.run([*self._as_postgres, *args], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ServerUnavailable(f"{Path(args[0]).name} failed: {result.stderr.strip() or result.stdout.strip()}")
+
+    def start(self) -> PostgresServer:
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
+            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+        )  # fmt: skip
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-o", options, "start"
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.datadir.exists():
+            subprocess.run(
+                [*self._as_postgres, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"],
+                capture_output=True,
+            )
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class RedisServer:
+    """A redis-server process without persistence."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            raise ServerUnavailable("Redis is not installed (no redis-server on PATH).")
+        self.port = port or free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="stockchat-redis-"))
+        self.logfile = self.root / "redis.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def start(self) -> RedisServer:
+        self.process = subprocess.Popen(
+            [
+                self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", str(self.root), "--logfile", str(self.logfile),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        _wait_until(self.ping, "redis-server", self.logfile)
+        return self
+
+    def stop(self, *, remove: bool = True) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if remove:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def restart(self) -> None:
+        """Stop and start again on the same port, losing everything in memory."""
+        self.stop(remove=False)
+        self.start()

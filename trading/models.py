@@ -1,0 +1,1 @@
+"""Market data, paper-trading accounts, orders, fills and positions."""
