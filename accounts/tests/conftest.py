@@ -44,7 +44,7 @@ def oidc_settings(settings, oidc_provider):
     return settings
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def signing_key():
     server = SigningKeyServer().start()
     yield server
