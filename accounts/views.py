@@ -98,9 +98,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         _, new_token = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
         form = ApiTokenForm()
     tokens = ApiToken.objects.filter(user=request.user)
-    response = render(request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token})
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token})
 
 
 @login_required
