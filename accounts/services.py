@@ -22,7 +22,7 @@ USERNAME_MAX = 150
 _USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
 GROUP_NAME_MAX = 150
 
-ERROR_CLAIMS_NO_SUBJECT = "The provider's token names no subject (sub)."
+ERROR_CLAIMS_NO_SUBJECT = "The provider's token names no usable subject (sub)."
 ERROR_CLAIMS_BAD_GROUPS = "The provider's groups claim is not a list of names."
 
 
@@ -100,7 +100,7 @@ def user_from_oidc_claims(*, issuer: str, claims: Mapping[str, Any]) -> User:
     audience, expiry and nonce were verified.
     """
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject:
+    if not isinstance(subject, str) or not subject or len(subject) > 255 or not subject.isprintable():
         raise ValueError(ERROR_CLAIMS_NO_SUBJECT)
     group_names = _groups_from_claims(claims)
     identity = (

@@ -69,9 +69,7 @@ def test_sign_in_rotates_the_session_and_follows_a_local_next(make_user):
     client = Client()
     client.get("/accounts/login/")
     before = client.cookies["sessionid"].value if "sessionid" in client.cookies else None
-    response = client.post(
-        "/accounts/login/", {"username": "alice", "password": PASSWORD, "next": "/accounts/tokens/"}
-    )
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD, "next": "/accounts/tokens/"})
     assert response.status_code == 302
     assert response["Location"] == "/accounts/tokens/"
     assert client.cookies["sessionid"].value != before
