@@ -199,7 +199,8 @@ def test_account_pages_render_on_the_site_layout_without_inline_scripts(db, path
     assert response.status_code == 200
     html = response.content.decode()
     assert "stock<span>chat</span>" in html
-    assert "<script>" not in html and "onclick=" not in html
+    assert "<script>" not in html
+    assert "onclick=" not in html
 
 
 def test_cookies_are_secure_and_http_only_when_debug_is_off(make_user):
@@ -208,6 +209,9 @@ def test_cookies_are_secure_and_http_only_when_debug_is_off(make_user):
     client.get("/accounts/login/")
     response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     session = response.cookies["sessionid"]
-    assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
+    assert session["secure"]
+    assert session["httponly"]
+    assert session["samesite"] == "Lax"
     csrf = client.get("/").cookies.get("csrftoken") or client.cookies["csrftoken"]
-    assert csrf["secure"] and csrf["samesite"] == "Lax"
+    assert csrf["secure"]
+    assert csrf["samesite"] == "Lax"

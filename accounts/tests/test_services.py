@@ -7,7 +7,9 @@ import hashlib
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from accounts import services
 from accounts.models import Identity
@@ -68,13 +70,16 @@ def test_username_collisions_get_a_suffix(make_user):
 def test_groups_are_synchronised_and_grant_admin_flags():
     user = from_claims(sub="s-1", **{"cognito:groups": ["premium", "admin"]})
     assert sorted(user.groups.values_list("name", flat=True)) == ["admin", "premium"]
-    assert user.is_staff and user.is_superuser
+    assert user.is_staff
+    assert user.is_superuser
     user = from_claims(sub="s-1", **{"cognito:groups": ["support"]})
     assert list(user.groups.values_list("name", flat=True)) == ["support"]
-    assert user.is_staff and not user.is_superuser
+    assert user.is_staff
+    assert not user.is_superuser
     user = from_claims(sub="s-1")
     assert not user.groups.exists()
-    assert not user.is_staff and not user.is_superuser
+    assert not user.is_staff
+    assert not user.is_superuser
     # The groups themselves stay for other members.
     assert Group.objects.filter(name="premium").exists()
 

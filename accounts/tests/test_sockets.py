@@ -6,6 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.test import Client
 
 from accounts import services
@@ -86,15 +87,14 @@ async def test_deactivation_in_the_admin_closes_the_sockets(alice):
 
 
 async def test_no_close_is_sent_when_the_deactivation_rolls_back(alice):
-    from django.db import transaction
-
     socket = await open_socket(await database_sync_to_async(signed_in_client)(alice))
 
     def deactivate_then_fail():
-        with pytest.raises(RuntimeError), transaction.atomic():
+        with transaction.atomic():
             services.user_deactivate(user=alice)
             raise RuntimeError("rolled back")
 
-    await database_sync_to_async(deactivate_then_fail)()
+    with pytest.raises(RuntimeError):
+        await database_sync_to_async(deactivate_then_fail)()
     await assert_open(socket)
     await socket.disconnect()
