@@ -42,12 +42,13 @@ class ProviderSessionRefresh:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Cheapest checks first: most requests never load the session or the user.
         if (
-            request.user.is_authenticated
+            settings.AUTH_PROVIDER != "local"
+            and is_page_navigation(request)
             and request.session.get(BACKEND_SESSION_KEY) == PROVIDER_BACKEND
             and request.session.get("oidc_id_token_expiration", 0) <= time.time()
-            and settings.AUTH_PROVIDER != "local"
-            and is_page_navigation(request)
+            and request.user.is_authenticated
         ):
             query = urlencode({"next": request.get_full_path(), "refresh": "1"})
             return HttpResponseRedirect(f"{reverse('oidc_authentication_init')}?{query}")

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 SIGNIN_FAILED_TEMPLATE = "accounts/signin_failed.html"
 ERROR_SIGNIN_FAILED = "Sign-in did not complete. Please start again."
+# Answers to prompt=none meaning "the person must sign in again" (OIDC Core 3.1.2.6).
+SIGNED_OUT_AT_PROVIDER = frozenset({"login_required", "interaction_required", "consent_required"})
 
 
 class ProviderBackend(OIDCAuthenticationBackend):
@@ -131,13 +133,19 @@ class ProviderCallbackView(ProviderOnlyMixin, OIDCAuthenticationCallbackView):
 
     def login_success(self) -> HttpResponse:
         if self.request.user.is_authenticated and self.request.user != self.user:
-            # Another account was signed in in this browser: end it fully first.
+            # Another account was signed in in this browser: end it fully first,
+            # keeping what this sign-in stored in the session.
+            kept = {key: self.request.session.get(key) for key in ("oidc_id_token", "oidc_login_next")}
             services.user_signed_out(session_key=self.request.session.session_key)
             auth.logout(self.request)
+            self.request.session.update(kept)
         response = super().login_success()
         if response.status_code == 302 and not response.url.startswith("/"):
             return HttpResponseRedirect(resolve_url(settings.LOGIN_REDIRECT_URL))
         return response
 
     def login_failure(self) -> HttpResponse:
+        if self.request.GET.get("error") in SIGNED_OUT_AT_PROVIDER:
+            # A silent renewal found the provider session over: sign in again.
+            return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
         return render(self.request, SIGNIN_FAILED_TEMPLATE, {"detail": ERROR_SIGNIN_FAILED}, status=400)

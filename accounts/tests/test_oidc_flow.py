@@ -283,3 +283,14 @@ def test_local_next_survives_the_round_trip(oidc_settings, oidc_provider, unique
 def test_provider_views_do_not_exist_without_a_provider(db):
     assert Client().get("/accounts/oidc/authenticate/").status_code == 404
     assert Client().get("/accounts/oidc/callback/", {"code": "x", "state": "y"}).status_code == 404
+
+
+def test_signing_in_as_someone_else_replaces_the_first_account(oidc_settings, oidc_provider, unique_sub):
+    oidc_provider.set_user(unique_sub, **COGNITO_CLAIMS)
+    oidc_provider.set_user(f"{unique_sub}-b", **{**COGNITO_CLAIMS, "cognito:username": "frank"})
+    client = Client()
+    sign_in(client, oidc_provider, unique_sub)
+    response = sign_in(client, oidc_provider, f"{unique_sub}-b", next_url="/accounts/tokens/")
+    assert response["Location"] == "/accounts/tokens/"
+    assert signed_in_user(client)["username"] == "frank"
+    assert client.session["oidc_id_token"]

@@ -7,6 +7,7 @@ import time
 import pytest
 from django.test import Client
 
+from accounts.tests.providers import query_of
 from accounts.tests.test_oidc_flow import COGNITO_CLAIMS, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +59,12 @@ def test_local_sign_ins_are_never_redirected(make_user):
     client.force_login(make_user("alice"))
     response = client.get("/accounts/tokens/", headers={"Sec-Fetch-Mode": "navigate", "Accept": "text/html"})
     assert response.status_code == 200
+
+
+def test_provider_session_over_at_renewal_leads_to_sign_in_again(expired_client):
+    renewal = expired_client.get("/accounts/oidc/authenticate/", {"next": "/accounts/tokens/", "refresh": "1"})
+    state = query_of(renewal["Location"])["state"]
+    response = expired_client.get("/accounts/oidc/callback/", {"error": "login_required", "state": state})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+    assert expired_client.get("/api/v1/me/").status_code == 401

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 
 from accounts import services
+from accounts.events import EVENT_SOCKET_CLOSE, user_group
 from stockchat.asgi import application
 from stockchat.consumers import CLOSE_SIGNED_OUT
 
@@ -98,3 +103,33 @@ async def test_no_close_is_sent_when_the_deactivation_rolls_back(alice):
         await database_sync_to_async(deactivate_then_fail)()
     await assert_open(socket)
     await socket.disconnect()
+
+
+def test_unticking_active_in_the_admin_form_sends_the_close_event(alice):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(alice.pk), channel)
+    root = get_user_model().objects.create_superuser("root", "root@example.com", "correct-horse-9")
+    admin = signed_in_client(root)
+    url = f"/admin/accounts/user/{alice.pk}/change/"
+    form = admin.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data.update(
+        {
+            "is_active": "",
+            "date_joined_0": alice.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": alice.date_joined.strftime("%H:%M:%S"),
+            "identities-TOTAL_FORMS": "0",
+            "identities-INITIAL_FORMS": "0",
+        }
+    )
+    data.pop("date_joined", None)
+    data.pop("groups", None)
+    data.pop("user_permissions", None)
+    data.pop("last_login", None)
+    response = admin.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    alice.refresh_from_db()
+    assert not alice.is_active
+    event = async_to_sync(asyncio.wait_for)(layer.receive(channel), 5)
+    assert event == {"type": EVENT_SOCKET_CLOSE, "v": 1, "reason": "deactivated"}
