@@ -294,3 +294,23 @@ def test_signing_in_as_someone_else_replaces_the_first_account(oidc_settings, oi
     assert response["Location"] == "/accounts/tokens/"
     assert signed_in_user(client)["username"] == "frank"
     assert client.session["oidc_id_token"]
+
+
+def test_sign_out_with_cognito_goes_to_its_logout_url(oidc_settings, oidc_provider, unique_sub):
+    oidc_provider.set_user(unique_sub, **COGNITO_CLAIMS)
+    client = Client()
+    sign_in(client, oidc_provider, unique_sub)
+    oidc_settings.OIDC_LOGOUT_STYLE = "cognito"
+    oidc_settings.OIDC_OP_LOGOUT_ENDPOINT = "https://stockchat.auth.eu-west-1.amazoncognito.com/logout"
+    response = client.post("/accounts/logout/")
+    assert response["Location"] == (
+        "https://stockchat.auth.eu-west-1.amazoncognito.com/logout"
+        f"?client_id={CLIENT_ID}&logout_uri=http%3A%2F%2Ftestserver%2F"
+    )
+    assert signed_in_user(client) is None
+
+
+def test_local_sign_out_does_not_visit_the_provider(oidc_settings, make_user):
+    client = Client()
+    client.force_login(make_user("local-admin"), backend="django.contrib.auth.backends.ModelBackend")
+    assert client.post("/accounts/logout/")["Location"] == "/"
