@@ -107,9 +107,14 @@ def user_from_oidc_claims(*, issuer: str, claims: Mapping[str, Any]) -> User:
         Identity.objects.select_related("user").select_for_update().filter(issuer=issuer, subject=subject).first()
     )
     if identity is None:
-        user = _user_create_for_identity(claims)
-        identity = Identity.objects.create(user=user, issuer=issuer, subject=subject)
-        user_onboard(user=user)
+        try:
+            with transaction.atomic():
+                user = _user_create_for_identity(claims)
+                identity = Identity.objects.create(user=user, issuer=issuer, subject=subject)
+                user_onboard(user=user)
+        except IntegrityError:
+            # A concurrent first sign-in of the same person won the race; use its user.
+            identity = Identity.objects.select_related("user").select_for_update().get(issuer=issuer, subject=subject)
     user = identity.user
     _profile_from_claims(user, claims)
     user_groups_sync(user=user, group_names=group_names)

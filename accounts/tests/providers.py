@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -148,8 +147,3 @@ class SigningKeyServer:
 def unsigned_token(claims: dict[str, Any]) -> str:
     """A token with ``alg: none`` and no signature, as an attacker would forge it."""
     return jwt.encode(claims, key=None, algorithm="none")
-
-
-def port_is_open(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
