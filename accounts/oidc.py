@@ -128,7 +128,7 @@ class ProviderCallbackView(ProviderOnlyMixin, OIDCAuthenticationCallbackView):
 
     @property
     def success_url(self) -> str:
-        next_url = safe_next_url(self.request, self.request.session.get("oidc_login_next"))
+        next_url = safe_next_url(self.request, self.request.session.pop("oidc_login_next", None))
         return next_url or resolve_url(settings.LOGIN_REDIRECT_URL)
 
     def login_success(self) -> HttpResponse:
