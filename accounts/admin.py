@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 
 from accounts import services
 from accounts.forms import AdminLoginForm
@@ -28,7 +29,10 @@ class StockchatUserAdmin(UserAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         deactivating = change and "is_active" in form.changed_data and not obj.is_active
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if not change:
+                services.user_onboard(user=obj)
         if deactivating:
             services.user_deactivate(user=obj)
 

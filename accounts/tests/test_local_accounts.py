@@ -215,3 +215,21 @@ def test_cookies_are_secure_and_http_only_when_debug_is_off(make_user):
     csrf = client.get("/").cookies.get("csrftoken") or client.cookies["csrftoken"]
     assert csrf["secure"]
     assert csrf["samesite"] == "Lax"
+
+
+def test_users_added_in_the_admin_are_onboarded(make_user, onboarded):
+    client = Client()
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "ivan",
+            "usable_password": "true",
+            "password1": "pale-violet-42",
+            "password2": "pale-violet-42",
+            "identities-TOTAL_FORMS": "0",
+            "identities-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert onboarded == ["ivan"]
