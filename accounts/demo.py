@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from accounts.services import user_onboard
+
 
 @dataclass(frozen=True)
 class DemoPerson:
@@ -31,7 +33,8 @@ def load_demo(log) -> None:
         if User.objects.filter(username=person.username).exists():
             continue
         if person.is_admin:
-            User.objects.create_superuser(person.username, person.email, person.password)
+            user = User.objects.create_superuser(person.username, person.email, person.password)
         else:
-            User.objects.create_user(person.username, person.email, person.password)
+            user = User.objects.create_user(person.username, person.email, person.password)
+        user_onboard(user=user)
         log(f"created user {person.username!r} (password {person.password!r})")

@@ -12,11 +12,14 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.events import session_group, user_group
+
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 16 * 1024
 
 # Close codes in the private range (4000-4999) so clients can tell them apart.
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_SIGNED_OUT = 4403
 
 ERROR_MALFORMED = "malformed"
 ERROR_TOO_LARGE = "too_large"
@@ -32,7 +35,24 @@ class SocketConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.accept()
+        await self.join_auth_groups(user)
         await self.send_frame({"type": "hello", "v": PROTOCOL_VERSION, "user": user.get_username()})
+
+    # --- Sign-in: sign-out and deactivation close the socket (accounts/events.py) ---
+    async def join_auth_groups(self, user: Any) -> None:
+        session = self.scope.get("session")
+        self.auth_groups = [user_group(user.pk)]
+        if session is not None and session.session_key:
+            self.auth_groups.append(session_group(session.session_key))
+        for group in self.auth_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def auth_close(self, event: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_SIGNED_OUT)
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "auth_groups", ()):
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if bytes_data is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.providers import provider_settings
 from stockchat.env import env_bool, env_decimal, env_int, env_list, env_required, env_str
 
 ENV = os.environ
@@ -160,6 +161,43 @@ AUTH_PROVIDER = "cognito" if _cognito_vars else "oidc" if _oidc_vars else "local
 
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 
+# --- Sign-in: provider, groups, sessions, rate limits (accounts app) -----------------
+# The provider's endpoints and the hardened OIDC flow (PKCE, RS256, nonce) come
+# from accounts/providers.py; a half-configured provider stops start-up there.
+globals().update(provider_settings(ENV, AUTH_PROVIDER))
+if AUTH_PROVIDER != "local":
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.ProviderBackend")
+# Provider groups (cognito:groups) that make a user staff or superuser at each sign-in.
+STOCKCHAT_STAFF_GROUPS = env_list(ENV, "STOCKCHAT_STAFF_GROUPS")
+STOCKCHAT_SUPERUSER_GROUPS = env_list(ENV, "STOCKCHAT_SUPERUSER_GROUPS")
+# Failed sign-in attempts allowed per window, per user name and per client address.
+STOCKCHAT_LOGIN_ATTEMPTS_PER_USER = env_int(ENV, "STOCKCHAT_LOGIN_ATTEMPTS_PER_USER", 5)
+STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS = env_int(ENV, "STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS", 20)
+STOCKCHAT_LOGIN_WINDOW_SECONDS = env_int(ENV, "STOCKCHAT_LOGIN_WINDOW_SECONDS", 15 * 60)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "accounts.middleware.ProviderSessionRefresh",
+)
+# Cookies travel over HTTPS only in production; the session cookie is never
+# readable from scripts. Lax keeps the provider's redirect back signed in.
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int(ENV, "STOCKCHAT_SESSION_SECONDS", 14 * 24 * 3600)
+
+# Rate limits and the JWKS cache live in Django's cache: Redis when REDIS_URL is
+# set, so that limits hold across processes; process memory otherwise.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "stockchat",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -196,6 +234,10 @@ STORAGES = {
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Sign-in: personal API tokens and the provider's access tokens as
+        # "Authorization: Bearer"; first, so that a refusal is a 401 with WWW-Authenticate.
+        "accounts.authentication.PersonalTokenAuthentication",
+        "accounts.authentication.ProviderAccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -100,8 +100,11 @@ def test_malformed_production_variables_are_named(env, message):
 
 
 def test_provider_switch_follows_the_variables_set():
-    assert load_settings(COGNITO_USER_POOL_ID="eu-west-1_abc", **PRODUCTION).stdout.strip().endswith("cognito")
-    assert load_settings(OIDC_RP_CLIENT_ID="stockchat", **PRODUCTION).stdout.strip().endswith("oidc")
+    # Complete sets: a half-configured provider is refused (accounts/tests/test_providers.py).
+    from accounts.tests.test_providers import COGNITO, OIDC
+
+    assert load_settings(**COGNITO, **PRODUCTION).stdout.strip().endswith("cognito")
+    assert load_settings(**OIDC, **PRODUCTION).stdout.strip().endswith("oidc")
 
 
 def test_sqlite_opens_transactions_immediately_and_waits_for_the_lock(django_db_blocker):

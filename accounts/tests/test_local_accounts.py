@@ -1,0 +1,235 @@
+"""Local accounts, the embedded default: sign-up, sign-in with limits, sign-out, password change and reset."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import redis
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.test import Client
+
+from accounts import services
+from accounts.forms import ERROR_TOO_MANY_ATTEMPTS
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-9"
+
+
+@pytest.fixture
+def onboarded(monkeypatch):
+    """Users that went through onboarding, in order."""
+    seen = []
+    real = services.user_onboard
+
+    def record(*, user):
+        seen.append(user.username)
+        real(user=user)
+
+    monkeypatch.setattr(services, "user_onboard", record)
+    return seen
+
+
+def test_sign_up_creates_an_onboarded_user_and_signs_in(onboarded):
+    client = Client()
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "dora", "email": "dora@example.com", "password1": "pale-violet-42", "password2": "pale-violet-42"},
+    )
+    assert response.status_code == 302
+    user = get_user_model().objects.get(username="dora")
+    assert user.check_password("pale-violet-42")
+    assert onboarded == ["dora"]
+    assert client.get("/api/v1/me/").json()["username"] == "dora"
+
+
+def test_sign_up_with_a_weak_password_or_taken_name_creates_nothing(make_user, onboarded):
+    make_user("dora")
+    client = Client()
+    taken = client.post(
+        "/accounts/signup/",
+        {"username": "dora", "email": "d@example.com", "password1": "pale-violet-42", "password2": "pale-violet-42"},
+    )
+    weak = client.post(
+        "/accounts/signup/", {"username": "ed", "email": "e@example.com", "password1": "123", "password2": "123"}
+    )
+    assert taken.status_code == weak.status_code == 200
+    assert b"already exists" in taken.content
+    assert b"too short" in weak.content
+    assert onboarded == []
+    assert get_user_model().objects.count() == 1
+
+
+def test_sign_in_rotates_the_session_and_follows_a_local_next(make_user):
+    make_user("alice")
+    client = Client()
+    client.get("/accounts/login/")
+    before = client.cookies["sessionid"].value if "sessionid" in client.cookies else None
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD, "next": "/accounts/tokens/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/tokens/"
+    assert client.cookies["sessionid"].value != before
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example", "/\\evil.example", "https:evil"])
+def test_sign_in_ignores_an_off_site_next(make_user, next_url):
+    make_user("alice")
+    response = Client().post("/accounts/login/", {"username": "alice", "password": PASSWORD, "next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def failed_attempt(client: Client, username: str = "alice"):
+    return client.post("/accounts/login/", {"username": username, "password": "wrong-password"})
+
+
+def test_failed_sign_ins_are_limited_per_user_name(make_user, settings):
+    settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_USER = 3
+    make_user("alice")
+    client = Client()
+    assert [failed_attempt(client).status_code for _ in range(3)] == [200, 200, 200]
+    blocked = client.post("/accounts/login/", {"username": "ALICE", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert ERROR_TOO_MANY_ATTEMPTS.encode() in blocked.content
+    assert "_auth_user_id" not in client.session
+    # Another user name from the same address is not blocked by alice's count.
+    make_user("bob")
+    assert client.post("/accounts/login/", {"username": "bob", "password": PASSWORD}).status_code == 302
+
+
+def test_failed_sign_ins_are_limited_per_address(make_user, settings):
+    settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS = 4
+    make_user("alice")
+    client = Client()
+    for n in range(4):
+        failed_attempt(client, f"guess-{n}")
+    assert client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 429
+    other_address = Client(REMOTE_ADDR="10.0.0.7")
+    assert other_address.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
+
+
+def test_admin_sign_in_is_limited_too(make_user, settings):
+    settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_USER = 2
+    make_user("root", is_staff=True, is_superuser=True)
+    client = Client()
+    for _ in range(2):
+        client.post("/admin/login/", {"username": "root", "password": "nope"})
+    response = client.post("/admin/login/", {"username": "root", "password": PASSWORD})
+    assert ERROR_TOO_MANY_ATTEMPTS.encode() in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_in_limits_hold_across_processes_with_redis(make_user, settings, redis_url):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url, "KEY_PREFIX": "t"}
+    }
+    settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_USER = 2
+    make_user("alice")
+    client = Client()
+    failed_attempt(client)
+    failed_attempt(client)
+    # A second process has its own cache client but the same Redis.
+    assert isinstance(caches["default"], RedisCache)
+    assert redis.Redis.from_url(redis_url).keys("t:*"), "the attempt counters live in Redis"
+    assert Client().post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 429
+
+
+def test_sign_out_is_post_only_with_csrf(make_user):
+    make_user("alice")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(get_user_model().objects.get(username="alice"))
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.post("/accounts/logout/").status_code == 403
+    client.get("/")
+    response = client.post("/accounts/logout/", {"csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_password_change_keeps_this_session_and_ends_others(make_user):
+    user = make_user("alice")
+    here, elsewhere = Client(), Client()
+    here.force_login(user)
+    elsewhere.force_login(user)
+    response = here.post(
+        "/accounts/password_change/",
+        {"old_password": PASSWORD, "new_password1": "fresh-meadow-77", "new_password2": "fresh-meadow-77"},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("fresh-meadow-77")
+    assert here.get("/api/v1/me/").status_code == 200
+    assert elsewhere.get("/api/v1/me/").status_code == 401
+
+
+def test_password_reset_by_email_link(make_user):
+    user = make_user("alice")
+    client = Client()
+    assert client.post("/accounts/password_reset/", {"email": "alice@example.com"}).status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    set_url = form_page.redirect_chain[-1][0]
+    response = client.post(set_url, {"new_password1": "fresh-meadow-77", "new_password2": "fresh-meadow-77"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("fresh-meadow-77")
+    # The link works once.
+    assert b"no longer valid" in client.get(link, follow=True).content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/done/",
+    ],
+)
+def test_account_pages_render_on_the_site_layout_without_inline_scripts(db, path):
+    response = Client().get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "stock<span>chat</span>" in html
+    assert "<script>" not in html
+    assert "onclick=" not in html
+
+
+def test_cookies_are_secure_and_http_only_when_debug_is_off(make_user):
+    make_user("alice")
+    client = Client()
+    client.get("/accounts/login/")
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    session = response.cookies["sessionid"]
+    assert session["secure"]
+    assert session["httponly"]
+    assert session["samesite"] == "Lax"
+    csrf = client.get("/").cookies.get("csrftoken") or client.cookies["csrftoken"]
+    assert csrf["secure"]
+    assert csrf["samesite"] == "Lax"
+
+
+def test_users_added_in_the_admin_are_onboarded(make_user, onboarded):
+    client = Client()
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "ivan",
+            "usable_password": "true",
+            "password1": "pale-violet-42",
+            "password2": "pale-violet-42",
+            "identities-TOTAL_FORMS": "0",
+            "identities-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert onboarded == ["ivan"]

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import auth, messages
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services
+from accounts.forms import ApiTokenForm, LoginForm, SignUpForm
+from accounts.middleware import PROVIDER_BACKEND
+from accounts.models import ApiToken
+from accounts.providers import provider_logout_url
+from accounts.redirects import safe_next_url
+
+
+def provider_enabled() -> bool:
+    return settings.AUTH_PROVIDER != "local"
+
+
+class SignInView(auth_views.LoginView):
+    """Local sign-in form, or a hand-over to the identity provider when one is configured."""
+
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if provider_enabled() and not request.user.is_authenticated:
+            target = reverse("oidc_authentication_init")
+            next_url = safe_next_url(request, request.GET.get("next"))
+            return HttpResponseRedirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_invalid(self, form) -> HttpResponse:
+        response = super().form_invalid(form)
+        if any(error.code == "rate_limited" for error in form.non_field_errors().as_data()):
+            response.status_code = 429
+        return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    if provider_enabled():
+        raise Http404("Accounts are made at the identity provider.")
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.user_create_local(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
+        auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.get_username()}.")
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """Ends the Django session, its open sockets, and the provider's session when it signed in."""
+    from_provider = request.session.get(BACKEND_SESSION_KEY) == PROVIDER_BACKEND
+    id_token = request.session.get("oidc_id_token")
+    session_key = request.session.session_key
+    auth.logout(request)
+    services.user_signed_out(session_key=session_key)
+    return_to = request.build_absolute_uri(resolve_url(settings.LOGOUT_REDIRECT_URL))
+    if from_provider and provider_enabled():
+        provider_url = provider_logout_url(
+            style=settings.OIDC_LOGOUT_STYLE,
+            endpoint=getattr(settings, "OIDC_OP_LOGOUT_ENDPOINT", ""),
+            client_id=settings.OIDC_RP_CLIENT_ID,
+            return_to=return_to,
+            id_token=id_token,
+        )
+        if provider_url:
+            return HttpResponseRedirect(provider_url)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's personal API tokens; a new token's secret appears on this response only."""
+    form = ApiTokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _, new_token = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(user=request.user)
+    return render(request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token})
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, prefix: str) -> HttpResponse:
+    if services.api_token_revoke(user=request.user, prefix=prefix):
+        messages.success(request, "Token revoked.")
+    else:
+        messages.error(request, "No such active token.")
+    return redirect("api_tokens")
