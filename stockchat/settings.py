@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from stockchat.deploy.logs import logging_config
 from stockchat.env import env_bool, env_decimal, env_int, env_list, env_required, env_str
 
 ENV = os.environ
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
+    # before staticfiles: its collectstatic compares content with what S3 holds
+    "stockchat.deploy",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
@@ -68,6 +71,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # --- Deployment: request ids, CSP, and /healthz before Host checks and HTTPS redirects ---
+    "stockchat.deploy.middleware.request_id_middleware",
+    "stockchat.deploy.middleware.content_security_policy_middleware",
+    "stockchat.deploy.middleware.health_check_middleware",
+    # --- end deployment ---
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,21 +185,104 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
+# --- Deployment: static and media files on S3 -----------------------------------------
+# Unset, static files are served by the app (whitenoise) and uploads go to MEDIA_ROOT.
+# AWS_STORAGE_BUCKET_NAME puts static files (hashed names, manifest) on S3, read
+# publicly through the bucket policy or CloudFront; AWS_MEDIA_BUCKET_NAME puts
+# uploads in a private bucket read through short-lived presigned URLs. AWS
+# credentials come from boto3's usual chain (task role, instance profile, or
+# AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), never from these settings.
 AWS_STORAGE_BUCKET_NAME = env_str(ENV, "AWS_STORAGE_BUCKET_NAME")
-if AWS_STORAGE_BUCKET_NAME:
-    _static_backend = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": AWS_STORAGE_BUCKET_NAME, "location": "static"},
+AWS_MEDIA_BUCKET_NAME = env_str(ENV, "AWS_MEDIA_BUCKET_NAME")
+AWS_CLOUDFRONT_DOMAIN = env_str(ENV, "AWS_CLOUDFRONT_DOMAIN")
+AWS_S3_ENDPOINT_URL = env_str(ENV, "AWS_S3_ENDPOINT_URL")
+AWS_S3_REGION_NAME = env_str(ENV, "AWS_S3_REGION_NAME") or env_str(ENV, "AWS_REGION")
+AWS_MEDIA_URL_EXPIRE = env_int(ENV, "AWS_MEDIA_URL_EXPIRE", 300)
+STATIC_ORIGINS: list[str] = []
+MEDIA_ORIGINS: list[str] = []
+
+if AWS_CLOUDFRONT_DOMAIN and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("AWS_CLOUDFRONT_DOMAIN needs AWS_STORAGE_BUCKET_NAME (the bucket behind it).")
+if "/" in AWS_CLOUDFRONT_DOMAIN or ":" in AWS_CLOUDFRONT_DOMAIN:
+    raise ImproperlyConfigured("AWS_CLOUDFRONT_DOMAIN is a host name only, e.g. d111111abcdef8.cloudfront.net.")
+if AWS_S3_ENDPOINT_URL and not AWS_S3_ENDPOINT_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("AWS_S3_ENDPOINT_URL must start with https:// or http://.")
+if not 1 <= AWS_MEDIA_URL_EXPIRE <= 7 * 24 * 3600:
+    raise ImproperlyConfigured("AWS_MEDIA_URL_EXPIRE must be between 1 and 604800 seconds.")
+if (AWS_STORAGE_BUCKET_NAME or AWS_MEDIA_BUCKET_NAME) and not AWS_S3_REGION_NAME:
+    raise ImproperlyConfigured("AWS_S3_REGION_NAME (or AWS_REGION) must be set when an S3 bucket is configured.")
+
+
+def _s3_options(bucket: str) -> dict:
+    options = {
+        "bucket_name": bucket,
+        "region_name": AWS_S3_REGION_NAME,
+        "default_acl": None,
+        "signature_version": "s3v4",
+        "addressing_style": "virtual",
     }
+    if AWS_S3_ENDPOINT_URL:
+        # An S3-compatible server (tests, MinIO, SeaweedFS) addresses buckets by path.
+        options.update(endpoint_url=AWS_S3_ENDPOINT_URL, addressing_style="path")
+    return options
+
+
+def _bucket_origin_and_host(bucket: str) -> tuple[str, str]:
+    """The origin browsers fetch a bucket's objects from, and the host/path prefix of its URLs."""
+    if AWS_S3_ENDPOINT_URL:
+        scheme, _, rest = AWS_S3_ENDPOINT_URL.rstrip("/").partition("://")
+        return f"{scheme}://{rest}", f"{rest}/{bucket}"
+    host = f"{bucket}.s3.{AWS_S3_REGION_NAME}.amazonaws.com"
+    return f"https://{host}", host
+
+
+if AWS_STORAGE_BUCKET_NAME:
+    if AWS_CLOUDFRONT_DOMAIN:
+        _static_origin, _static_host = f"https://{AWS_CLOUDFRONT_DOMAIN}", AWS_CLOUDFRONT_DOMAIN
+    else:
+        _static_origin, _static_host = _bucket_origin_and_host(AWS_STORAGE_BUCKET_NAME)
+    _static_backend = {
+        "BACKEND": "stockchat.deploy.storage.StaticS3Storage",
+        "OPTIONS": {
+            **_s3_options(AWS_STORAGE_BUCKET_NAME),
+            "location": "static",
+            # Fixed URLs (no signing): the bucket policy or CloudFront grants the reads.
+            "custom_domain": _static_host,
+            "url_protocol": _static_origin.split("//")[0],
+            "querystring_auth": False,
+            # Hashed names never change content: browsers may keep them for a year.
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    STATIC_URL = f"{_static_origin.split('//')[0]}//{_static_host}/static/"
+    STATIC_ORIGINS = [_static_origin]
 elif DEBUG:
     _static_backend = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 else:
     _static_backend = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 
+if AWS_MEDIA_BUCKET_NAME:
+    _media_backend = {
+        "BACKEND": "stockchat.deploy.storage.PrivateMediaS3Storage",
+        "OPTIONS": {
+            **_s3_options(AWS_MEDIA_BUCKET_NAME),
+            "location": "media",
+            "querystring_expire": AWS_MEDIA_URL_EXPIRE,
+        },
+    }
+    _media_origin, _ = _bucket_origin_and_host(AWS_MEDIA_BUCKET_NAME)
+    MEDIA_ORIGINS = [_media_origin]
+    if not AWS_S3_ENDPOINT_URL:
+        # boto3 may sign us-east-1 URLs for the global endpoint.
+        MEDIA_ORIGINS.append(f"https://{AWS_MEDIA_BUCKET_NAME}.s3.amazonaws.com")
+else:
+    _media_backend = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_backend,
     "staticfiles": _static_backend,
 }
+# --- end deployment: S3 ------------------------------------------------------------------
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -216,6 +307,42 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the page script reads it for fetch() requests
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# --- Deployment: HTTPS, load balancer, Content-Security-Policy --------------------------
+# With debug off the site is HTTPS-only: plain HTTP is redirected (except the
+# load balancer's /healthz) and browsers are told to stay on HTTPS (HSTS).
+SECURE_SSL_REDIRECT = env_bool(ENV, "DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int(ENV, "DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(ENV, "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool(ENV, "DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Only behind a load balancer that terminates TLS and is the only way in (the
+# container's port is closed to everything else): it sets X-Forwarded-Proto,
+# which would otherwise be a header any client could forge.
+STOCKCHAT_BEHIND_LOAD_BALANCER = env_bool(ENV, "STOCKCHAT_BEHIND_LOAD_BALANCER", default=False)
+if STOCKCHAT_BEHIND_LOAD_BALANCER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Sent on every response by stockchat.deploy.middleware; connect-src also gets
+# the ws(s):// origin of the host the page was served from.
+_sign_in_origins = [f"https://{ENV['COGNITO_DOMAIN'].strip()}"] if env_str(ENV, "COGNITO_DOMAIN") else []
+CSP_DIRECTIVES: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", *STATIC_ORIGINS],
+    "style-src": ["'self'", *STATIC_ORIGINS],
+    "img-src": ["'self'", "data:", *STATIC_ORIGINS, *MEDIA_ORIGINS],
+    "font-src": ["'self'", *STATIC_ORIGINS],
+    "media-src": ["'self'", *MEDIA_ORIGINS],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    # Signing out may post to the site and be redirected to the sign-in provider.
+    "form-action": ["'self'", *_sign_in_origins],
+    "frame-ancestors": ["'none'"],
+}
+# --- end deployment: HTTPS --------------------------------------------------------------
+
 # --- Internationalisation -----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -223,14 +350,12 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging ------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str(ENV, "DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# JSON lines with the request id when debug is off (what CloudWatch and other
+# collectors parse), readable lines in development; DJANGO_LOG_FORMAT chooses.
+DJANGO_LOG_FORMAT = env_str(ENV, "DJANGO_LOG_FORMAT") or ("plain" if DEBUG else "json")
+if DJANGO_LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT={DJANGO_LOG_FORMAT!r} must be json or plain.")
+LOGGING = logging_config(DJANGO_LOG_FORMAT, env_str(ENV, "DJANGO_LOG_LEVEL", "INFO"))
 
 # --- stockchat ----------------------------------------------------------------------
 # Cash a new paper-trading account opens with, in the account currency.
