@@ -27,8 +27,11 @@ class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` (or None outside a request) to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
+        if not getattr(record, "request_id", None):
+            # django.request logs the response after the middleware has returned,
+            # so the id comes from the request it passes along.
+            request = getattr(record, "request", None)
+            record.request_id = request_id_var.get() or getattr(request, "request_id", None)
         return True
 
 
