@@ -21,6 +21,18 @@ is_true() {
   esac
 }
 
+# On ECS the database password comes from Secrets Manager as its own variable;
+# the URL is put together here, with the user and password URL-encoded.
+if [ -z "${DATABASE_URL:-}" ] && [ -n "${DATABASE_HOST:-}" ]; then
+  DATABASE_URL="$(python -c 'import os
+from urllib.parse import quote
+e = os.environ
+print("postgresql://{}:{}@{}:{}/{}?sslmode=require".format(
+    quote(e["DATABASE_USER"], safe=""), quote(e["DATABASE_PASSWORD"], safe=""),
+    e["DATABASE_HOST"], e.get("DATABASE_PORT", "5432"), e.get("DATABASE_NAME", "stockchat")))')"
+  export DATABASE_URL
+fi
+
 role="${1:-web}"
 [ "$#" -gt 0 ] && shift
 # The health check script reads this to know which process it is checking.

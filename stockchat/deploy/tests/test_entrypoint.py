@@ -138,3 +138,16 @@ def test_web_serves_health_checks_without_migrating(container_env, tmp_path, beh
         assert headers["x-request-id"]
     finally:
         stop(process)
+
+
+def test_database_url_is_assembled_from_secret_parts(container_env):
+    container_env.pop("DATABASE_URL")
+    container_env.update(
+        DATABASE_HOST="db.abc.eu-west-1.rds.amazonaws.com",
+        DATABASE_USER="stockchat",
+        DATABASE_PASSWORD="p@ss:w/rd%",
+    )
+    result = run(container_env, "sh", "-c", 'printf %s "$DATABASE_URL"')
+    assert result.stdout == (
+        "postgresql://stockchat:p%40ss%3Aw%2Frd%25@db.abc.eu-west-1.rds.amazonaws.com:5432/stockchat?sslmode=require"
+    )
