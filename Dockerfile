@@ -31,5 +31,5 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python", "/app/docker/healthcheck.py"]
+# No CMD: the entrypoint runs $STOCKCHAT_PROCESS, or web when that is unset.
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
-CMD ["web"]

@@ -61,7 +61,7 @@ clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache
 
 # --- Deployment ---------------------------------------------------------------------
-DEPLOY_SCRIPTS := docker/entrypoint.sh deploy/beanstalk/release.sh
+DEPLOY_SCRIPTS := docker/entrypoint.sh deploy/beanstalk/release.sh deploy/ecs/release.sh
 # Production-like variables for the deployment checklist. The secret is made up
 # on the spot; nothing here is a real credential.
 DEPLOY_ENV = DJANGO_DEBUG=false \

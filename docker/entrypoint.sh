@@ -1,7 +1,8 @@
 #!/bin/sh
 # stockchat container entrypoint: the first argument names the process to run.
 #
-#   web            daphne serving HTTP and WebSockets on $PORT (the default)
+#   web            daphne serving HTTP and WebSockets on $PORT
+#                  (the default, unless STOCKCHAT_PROCESS names another command)
 #   feed           the market feed worker (run exactly one per deployment)
 #   migrate        apply database migrations, then exit
 #   release        migrate, then upload changed static files when they live on S3;
@@ -33,7 +34,7 @@ print("postgresql://{}:{}@{}:{}/{}?sslmode=require".format(
   export DATABASE_URL
 fi
 
-role="${1:-web}"
+role="${1:-${STOCKCHAT_PROCESS:-web}}"
 [ "$#" -gt 0 ] && shift
 # The health check script reads this to know which process it is checking.
 printf '%s\n' "$role" >"${STOCKCHAT_ROLE_FILE:-/tmp/stockchat-role}" 2>/dev/null || true

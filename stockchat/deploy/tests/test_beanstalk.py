@@ -68,3 +68,18 @@ def test_release_script_runs_the_image_release_command_with_the_environment(tmp_
     # The env file held secrets: it is gone.
     env_file = Path(run.split()[3])
     assert not env_file.exists()
+
+
+def test_release_script_leaves_a_feed_environment_alone(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(f"#!/bin/sh\necho called >> {tmp_path}/docker-calls\n")
+    (bin_dir / "get-config").write_text('#!/bin/sh\necho \'{"STOCKCHAT_PROCESS": "feed"}\'\n')
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "EB_GET_CONFIG": str(bin_dir / "get-config")}
+    result = subprocess.run(
+        ["sh", str(ROOT / "deploy/beanstalk/release.sh")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "docker-calls").exists()

@@ -151,3 +151,13 @@ def test_database_url_is_assembled_from_secret_parts(container_env):
     assert result.stdout == (
         "postgresql://stockchat:p%40ss%3Aw%2Frd%25@db.abc.eu-west-1.rds.amazonaws.com:5432/stockchat?sslmode=require"
     )
+
+
+def test_the_process_can_be_chosen_by_variable(container_env, tmp_path):
+    # Elastic Beanstalk's Docker platform runs the image's default command;
+    # a feed environment sets STOCKCHAT_PROCESS instead of a command.
+    container_env["STOCKCHAT_PROCESS"] = "migrate"
+    result = run(container_env)
+    assert result.returncode == 0, result.stderr
+    assert "django_migrations" in tables(tmp_path / "db.sqlite3")
+    assert (tmp_path / "role").read_text().strip() == "migrate"
