@@ -41,7 +41,9 @@ printf '%s\n' "$role" >"${STOCKCHAT_ROLE_FILE:-/tmp/stockchat-role}" 2>/dev/null
 
 case "$role" in
   web)
-    set -- --bind 0.0.0.0 --port "${PORT:-8000}" "$@"
+    # daphne's own access log prints full URLs, query strings included, which
+    # can carry credentials; the app logs each request (path, status, request id).
+    set -- --bind 0.0.0.0 --port "${PORT:-8000}" --access-log /dev/null "$@"
     # Client address and scheme from X-Forwarded-* only when a load balancer
     # is the sole way in; otherwise any client could forge them.
     if is_true "${STOCKCHAT_BEHIND_LOAD_BALANCER:-}"; then

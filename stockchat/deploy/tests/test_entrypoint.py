@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import sqlite3
@@ -136,8 +137,28 @@ def test_web_serves_health_checks_without_migrating(container_env, tmp_path, beh
             assert headers["location"] == "https://stockchat.example.com/nothing-here"
         assert "content-security-policy" in headers
         assert headers["x-request-id"]
+
+        # What a client sends in credentials never reaches the log.
+        get(
+            port,
+            "/nothing-here?password=hunter2-in-query",
+            {
+                "Host": "stockchat.example.com",
+                "X-Forwarded-Proto": "https",
+                "Authorization": "Bearer secret-bearer-token",
+                "Cookie": "sessionid=secret-session-cookie",
+                "X-Request-ID": f"probe-{behind_load_balancer}",
+            },
+        )
     finally:
         stop(process)
+    output = process.stdout.read().decode(errors="replace")
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    probe = [line for line in lines if line.get("request_id") == f"probe-{behind_load_balancer}"]
+    assert probe, output
+    assert {line["logger"] for line in probe} >= {"stockchat.request"}
+    for secret in ("hunter2-in-query", "secret-bearer-token", "secret-session-cookie"):
+        assert secret not in output
 
 
 def test_database_url_is_assembled_from_secret_parts(container_env):
