@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from stockchat.deploy.config import csp_directives, storage_config
 from stockchat.deploy.logs import logging_config
 from stockchat.env import env_bool, env_decimal, env_int, env_list, env_required, env_str
 
@@ -185,103 +186,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
-# --- Deployment: static and media files on S3 -----------------------------------------
-# Unset, static files are served by the app (whitenoise) and uploads go to MEDIA_ROOT.
-# AWS_STORAGE_BUCKET_NAME puts static files (hashed names, manifest) on S3, read
-# publicly through the bucket policy or CloudFront; AWS_MEDIA_BUCKET_NAME puts
-# uploads in a private bucket read through short-lived presigned URLs. AWS
-# credentials come from boto3's usual chain (task role, instance profile, or
-# AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), never from these settings.
-AWS_STORAGE_BUCKET_NAME = env_str(ENV, "AWS_STORAGE_BUCKET_NAME")
-AWS_MEDIA_BUCKET_NAME = env_str(ENV, "AWS_MEDIA_BUCKET_NAME")
-AWS_CLOUDFRONT_DOMAIN = env_str(ENV, "AWS_CLOUDFRONT_DOMAIN")
-AWS_S3_ENDPOINT_URL = env_str(ENV, "AWS_S3_ENDPOINT_URL")
-AWS_S3_REGION_NAME = env_str(ENV, "AWS_S3_REGION_NAME") or env_str(ENV, "AWS_REGION")
-AWS_MEDIA_URL_EXPIRE = env_int(ENV, "AWS_MEDIA_URL_EXPIRE", 300)
-STATIC_ORIGINS: list[str] = []
-MEDIA_ORIGINS: list[str] = []
-
-if AWS_CLOUDFRONT_DOMAIN and not AWS_STORAGE_BUCKET_NAME:
-    raise ImproperlyConfigured("AWS_CLOUDFRONT_DOMAIN needs AWS_STORAGE_BUCKET_NAME (the bucket behind it).")
-if "/" in AWS_CLOUDFRONT_DOMAIN or ":" in AWS_CLOUDFRONT_DOMAIN:
-    raise ImproperlyConfigured("AWS_CLOUDFRONT_DOMAIN is a host name only, e.g. d111111abcdef8.cloudfront.net.")
-if AWS_S3_ENDPOINT_URL and not AWS_S3_ENDPOINT_URL.startswith(("https://", "http://")):
-    raise ImproperlyConfigured("AWS_S3_ENDPOINT_URL must start with https:// or http://.")
-if not 1 <= AWS_MEDIA_URL_EXPIRE <= 7 * 24 * 3600:
-    raise ImproperlyConfigured("AWS_MEDIA_URL_EXPIRE must be between 1 and 604800 seconds.")
-if (AWS_STORAGE_BUCKET_NAME or AWS_MEDIA_BUCKET_NAME) and not AWS_S3_REGION_NAME:
-    raise ImproperlyConfigured("AWS_S3_REGION_NAME (or AWS_REGION) must be set when an S3 bucket is configured.")
-
-
-def _s3_options(bucket: str) -> dict:
-    options = {
-        "bucket_name": bucket,
-        "region_name": AWS_S3_REGION_NAME,
-        "default_acl": None,
-        "signature_version": "s3v4",
-        "addressing_style": "virtual",
-    }
-    if AWS_S3_ENDPOINT_URL:
-        # An S3-compatible server (tests, MinIO, SeaweedFS) addresses buckets by path.
-        options.update(endpoint_url=AWS_S3_ENDPOINT_URL, addressing_style="path")
-    return options
-
-
-def _bucket_origin_and_host(bucket: str) -> tuple[str, str]:
-    """The origin browsers fetch a bucket's objects from, and the host/path prefix of its URLs."""
-    if AWS_S3_ENDPOINT_URL:
-        scheme, _, rest = AWS_S3_ENDPOINT_URL.rstrip("/").partition("://")
-        return f"{scheme}://{rest}", f"{rest}/{bucket}"
-    host = f"{bucket}.s3.{AWS_S3_REGION_NAME}.amazonaws.com"
-    return f"https://{host}", host
-
-
-if AWS_STORAGE_BUCKET_NAME:
-    if AWS_CLOUDFRONT_DOMAIN:
-        _static_origin, _static_host = f"https://{AWS_CLOUDFRONT_DOMAIN}", AWS_CLOUDFRONT_DOMAIN
-    else:
-        _static_origin, _static_host = _bucket_origin_and_host(AWS_STORAGE_BUCKET_NAME)
-    _static_backend = {
-        "BACKEND": "stockchat.deploy.storage.StaticS3Storage",
-        "OPTIONS": {
-            **_s3_options(AWS_STORAGE_BUCKET_NAME),
-            "location": "static",
-            # Fixed URLs (no signing): the bucket policy or CloudFront grants the reads.
-            "custom_domain": _static_host,
-            "url_protocol": _static_origin.split("//")[0],
-            "querystring_auth": False,
-            # Hashed names never change content: browsers may keep them for a year.
-            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
-        },
-    }
-    STATIC_URL = f"{_static_origin.split('//')[0]}//{_static_host}/static/"
-    STATIC_ORIGINS = [_static_origin]
-elif DEBUG:
-    _static_backend = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-else:
-    _static_backend = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
-
-if AWS_MEDIA_BUCKET_NAME:
-    _media_backend = {
-        "BACKEND": "stockchat.deploy.storage.PrivateMediaS3Storage",
-        "OPTIONS": {
-            **_s3_options(AWS_MEDIA_BUCKET_NAME),
-            "location": "media",
-            "querystring_expire": AWS_MEDIA_URL_EXPIRE,
-        },
-    }
-    _media_origin, _ = _bucket_origin_and_host(AWS_MEDIA_BUCKET_NAME)
-    MEDIA_ORIGINS = [_media_origin]
-    if not AWS_S3_ENDPOINT_URL:
-        # boto3 may sign us-east-1 URLs for the global endpoint.
-        MEDIA_ORIGINS.append(f"https://{AWS_MEDIA_BUCKET_NAME}.s3.amazonaws.com")
-else:
-    _media_backend = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-
-STORAGES = {
-    "default": _media_backend,
-    "staticfiles": _static_backend,
-}
+# --- Deployment: static and media files on S3 (stockchat/deploy/config.py) -----------------
+# Local unless AWS_STORAGE_BUCKET_NAME (static files, hashed, optionally behind
+# AWS_CLOUDFRONT_DOMAIN) or AWS_MEDIA_BUCKET_NAME (private uploads) is set.
+_storage = storage_config(ENV, debug=DEBUG)
+STORAGES = _storage.storages
+if _storage.static_url:
+    STATIC_URL = _storage.static_url
 # --- end deployment: S3 ------------------------------------------------------------------
 
 # --- REST API -----------------------------------------------------------------------
@@ -326,21 +237,7 @@ if STOCKCHAT_BEHIND_LOAD_BALANCER:
 
 # Sent on every response by stockchat.deploy.middleware; connect-src also gets
 # the ws(s):// origin of the host the page was served from.
-_sign_in_origins = [f"https://{ENV['COGNITO_DOMAIN'].strip()}"] if env_str(ENV, "COGNITO_DOMAIN") else []
-CSP_DIRECTIVES: dict[str, list[str]] = {
-    "default-src": ["'self'"],
-    "script-src": ["'self'", *STATIC_ORIGINS],
-    "style-src": ["'self'", *STATIC_ORIGINS],
-    "img-src": ["'self'", "data:", *STATIC_ORIGINS, *MEDIA_ORIGINS],
-    "font-src": ["'self'", *STATIC_ORIGINS],
-    "media-src": ["'self'", *MEDIA_ORIGINS],
-    "connect-src": ["'self'"],
-    "object-src": ["'none'"],
-    "base-uri": ["'self'"],
-    # Signing out may post to the site and be redirected to the sign-in provider.
-    "form-action": ["'self'", *_sign_in_origins],
-    "frame-ancestors": ["'none'"],
-}
+CSP_DIRECTIVES = csp_directives(ENV, _storage)
 # --- end deployment: HTTPS --------------------------------------------------------------
 
 # --- Internationalisation -----------------------------------------------------------
