@@ -114,3 +114,21 @@ def use_s3_settings(settings, s3_env):
         return computed
 
     return apply
+
+
+@pytest.fixture
+def container_env(tmp_path) -> dict[str, str]:
+    """The environment of a container of the image, on a throwaway SQLite database."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AWS_", "STOCKCHAT_", "COGNITO_", "OIDC_"))
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    env.update(PRODUCTION_ENV)
+    env.update(
+        DJANGO_SETTINGS_MODULE="stockchat.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        STOCKCHAT_ROLE_FILE=str(tmp_path / "role"),
+        PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
+    )
+    return env

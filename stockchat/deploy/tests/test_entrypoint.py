@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import signal
-import sqlite3
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from stockchat.deploy.tests.conftest import PRODUCTION_ENV, ROOT
+from stockchat.deploy.tests.containers import HEALTHCHECK, get, run, start_web, stop, tables
 from testsupport.servers import free_port
-
-ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
-HEALTHCHECK = ROOT / "docker" / "healthcheck.py"
-
-
-@pytest.fixture
-def container_env(tmp_path) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AWS_", "STOCKCHAT_", "COGNITO_", "OIDC_"))
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    env.update(PRODUCTION_ENV)
-    env.update(
-        DJANGO_SETTINGS_MODULE="stockchat.settings",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        STOCKCHAT_ROLE_FILE=str(tmp_path / "role"),
-        PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
-    )
-    return env
-
-
-def tables(db: Path) -> set[str]:
-    if not db.exists():
-        return set()
-    with sqlite3.connect(db) as conn:
-        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(ENTRYPOINT), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False
-    )
 
 
 def test_migrate_and_release_apply_migrations_and_exit(container_env, tmp_path):
@@ -66,43 +27,6 @@ def test_other_commands_run_as_given(container_env):
     assert run(container_env, "manage", "check").returncode == 0
     result = run(container_env, "sh", "-c", "echo from-sh")
     assert result.stdout.strip() == "from-sh"
-
-
-def get(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}
-    finally:
-        conn.close()
-
-
-def start_web(env: dict[str, str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [str(ENTRYPOINT)], cwd=ROOT, env={**env, "PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(process.stdout.read().decode(errors="replace"))
-        try:
-            get(port, "/healthz", {"Host": "10.0.0.5"})
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError("daphne did not answer in 60 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.mark.parametrize("behind_load_balancer", [False, True])
