@@ -25,15 +25,19 @@ from stockchat.deploy.logs import request_id_var
 request_logger = logging.getLogger("stockchat.request")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+AMAZON_TRACE_HEADER = "X-Amzn-Trace-Id"
 # An incoming id is kept only if it is short and harmless in a log line.
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+/-]{1,128}$")
 HEALTH_PATH = "/healthz"
 
 
 def _incoming_request_id(request: HttpRequest) -> str:
-    candidate = request.headers.get(REQUEST_ID_HEADER, "")
-    if VALID_REQUEST_ID.match(candidate):
-        return candidate
+    # The caller's id, else the ALB's trace id (so log lines match the load
+    # balancer's access log), else a new one.
+    for header in (REQUEST_ID_HEADER, AMAZON_TRACE_HEADER):
+        candidate = request.headers.get(header, "")
+        if VALID_REQUEST_ID.match(candidate):
+            return candidate
     return uuid.uuid4().hex
 
 

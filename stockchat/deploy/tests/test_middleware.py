@@ -90,3 +90,9 @@ def test_request_id_is_taken_from_the_caller_or_made_and_returned(caplog):
     assert [r.request_id for r in records] == [given["X-Request-ID"], made["X-Request-ID"], refused["X-Request-ID"]]
     assert records[0].status == 200
     assert records[0].path == "/"
+
+
+def test_the_load_balancers_trace_id_serves_when_the_caller_sent_none():
+    trace = "Root=1-67891233-abcdef012345678912345678"
+    assert Client().get("/", HTTP_X_AMZN_TRACE_ID=trace)["X-Request-ID"] == trace
+    assert Client().get("/", HTTP_X_AMZN_TRACE_ID=trace, HTTP_X_REQUEST_ID="mine")["X-Request-ID"] == "mine"
