@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# stockchat: one image for the web process (default) and the market feed worker.
+# stockchat: one image for the web process (default), the market feed worker
+# and the one-off release step (migrations, static files); see docker/entrypoint.sh.
 
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
@@ -13,17 +14,22 @@ ENV PATH="/opt/venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=stockchat.settings \
     PORT=8000
-RUN groupadd --system stockchat && useradd --system --gid stockchat --home-dir /app --shell /usr/sbin/nologin stockchat
+# A fixed numeric id, so that orchestrators can check it is not root.
+RUN groupadd --system --gid 10001 stockchat \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin stockchat
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-COPY --chown=stockchat:stockchat . /app
-# Static files are collected into the image (hashed names, compressed). The
-# placeholder key and host exist only for this build step; at run time the
-# real ones must be given or the process refuses to start.
+COPY --chown=10001:10001 . /app
+# Static files are collected into the image (hashed names, compressed) for
+# when they are served by the app. The placeholder key and host exist only for
+# this build step; at run time the real ones must be given or the process
+# refuses to start. With AWS_STORAGE_BUCKET_NAME set at run time, the release
+# step uploads them to S3 instead.
 RUN DJANGO_SECRET_KEY=collectstatic-build-only DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput --verbosity 0
-USER stockchat
+USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/healthz', timeout=4)" || exit 1
-CMD ["sh", "-c", "exec daphne --bind 0.0.0.0 --port \"$PORT\" --proxy-headers stockchat.asgi:application"]
+  CMD ["python", "/app/docker/healthcheck.py"]
+# No CMD: the entrypoint runs $STOCKCHAT_PROCESS, or web when that is unset.
+ENTRYPOINT ["/app/docker/entrypoint.sh"]

@@ -9,7 +9,7 @@ PORT ?= 8000
 # The two README commands run with debug on and the embedded defaults.
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: help run test test-sqlite test-postgres lint format check clean
+.PHONY: help run test test-sqlite test-postgres lint format check clean deploy-lint deploy-check
 
 help:
 	@echo "make run    - install, migrate, load demo data and serve on http://$(HOST):$(PORT)"
@@ -17,6 +17,8 @@ help:
 	@echo "make lint   - ruff, Django's system checks, and a check for missing migrations"
 	@echo "make format - format the code with ruff"
 	@echo "make clean  - remove the virtualenv, the SQLite database and collected static files"
+	@echo "make deploy-lint  - cfn-lint the ECS template, hadolint the Dockerfile, shellcheck the scripts"
+	@echo "make deploy-check - Django's deployment checklist with production variables (no warnings allowed)"
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -57,3 +59,26 @@ format: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache
+
+# --- Deployment ---------------------------------------------------------------------
+DEPLOY_SCRIPTS := docker/entrypoint.sh deploy/beanstalk/release.sh deploy/ecs/release.sh
+# Production-like variables for the deployment checklist. The secret is made up
+# on the spot; nothing here is a real credential.
+DEPLOY_ENV = DJANGO_DEBUG=false \
+	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	DJANGO_ALLOWED_HOSTS=stockchat.example.com DJANGO_CSRF_TRUSTED_ORIGINS=https://stockchat.example.com \
+	STOCKCHAT_BEHIND_LOAD_BALANCER=true DJANGO_LOG_FORMAT=json \
+	DATABASE_URL=postgresql://stockchat:unused@db.example.internal:5432/stockchat \
+	REDIS_URL=rediss://cache.example.internal:6379/0 \
+	AWS_STORAGE_BUCKET_NAME=stockchat-static AWS_MEDIA_BUCKET_NAME=stockchat-media \
+	AWS_S3_REGION_NAME=eu-west-1 AWS_CLOUDFRONT_DOMAIN=d111111abcdef8.cloudfront.net
+
+deploy-lint: $(VENV)/.installed-dev
+	$(VENV)/bin/cfn-lint deploy/ecs/stockchat.yaml
+	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/shellcheck $(DEPLOY_SCRIPTS)
+	$(PY) -m json.tool deploy/ecs/web-task-definition.json >/dev/null
+	$(PY) -m json.tool deploy/ecs/feed-task-definition.json >/dev/null
+
+deploy-check: $(VENV)/.installed-run
+	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING

@@ -15,6 +15,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.providers import provider_settings
+from stockchat.deploy.config import csp_directives, storage_config
+from stockchat.deploy.logs import logging_config
 from stockchat.env import env_bool, env_decimal, env_int, env_list, env_required, env_str
 
 ENV = os.environ
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
+    # before staticfiles: its collectstatic compares content with what S3 holds
+    "stockchat.deploy",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
@@ -69,6 +73,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # --- Deployment: request ids, CSP, and /healthz before Host checks and HTTPS redirects ---
+    "stockchat.deploy.middleware.request_id_middleware",
+    "stockchat.deploy.middleware.content_security_policy_middleware",
+    "stockchat.deploy.middleware.health_check_middleware",
+    # --- end deployment ---
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -215,21 +224,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
-AWS_STORAGE_BUCKET_NAME = env_str(ENV, "AWS_STORAGE_BUCKET_NAME")
-if AWS_STORAGE_BUCKET_NAME:
-    _static_backend = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": AWS_STORAGE_BUCKET_NAME, "location": "static"},
-    }
-elif DEBUG:
-    _static_backend = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-else:
-    _static_backend = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
-
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": _static_backend,
-}
+# --- Deployment: static and media files on S3 (stockchat/deploy/config.py) -----------------
+# Local unless AWS_STORAGE_BUCKET_NAME (static files, hashed, optionally behind
+# AWS_CLOUDFRONT_DOMAIN) or AWS_MEDIA_BUCKET_NAME (private uploads) is set.
+_storage = storage_config(ENV, debug=DEBUG)
+STORAGES = _storage.storages
+if _storage.static_url:
+    STATIC_URL = _storage.static_url
+# --- end deployment: S3 ------------------------------------------------------------------
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -258,6 +260,28 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the page script reads it for fetch() requests
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# --- Deployment: HTTPS, load balancer, Content-Security-Policy --------------------------
+# With debug off the site is HTTPS-only: plain HTTP is redirected (except the
+# load balancer's /healthz) and browsers are told to stay on HTTPS (HSTS).
+SECURE_SSL_REDIRECT = env_bool(ENV, "DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int(ENV, "DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(ENV, "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool(ENV, "DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Only behind a load balancer that terminates TLS and is the only way in (the
+# container's port is closed to everything else): it sets X-Forwarded-Proto,
+# which would otherwise be a header any client could forge.
+STOCKCHAT_BEHIND_LOAD_BALANCER = env_bool(ENV, "STOCKCHAT_BEHIND_LOAD_BALANCER", default=False)
+if STOCKCHAT_BEHIND_LOAD_BALANCER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Sent on every response by stockchat.deploy.middleware; connect-src also gets
+# the ws(s):// origin of the host the page was served from.
+CSP_DIRECTIVES = csp_directives(ENV, _storage)
+# --- end deployment: HTTPS --------------------------------------------------------------
+
 # --- Internationalisation -----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -265,14 +289,12 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging ------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str(ENV, "DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# JSON lines with the request id when debug is off (what CloudWatch and other
+# collectors parse), readable lines in development; DJANGO_LOG_FORMAT chooses.
+DJANGO_LOG_FORMAT = env_str(ENV, "DJANGO_LOG_FORMAT") or ("plain" if DEBUG else "json")
+if DJANGO_LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT={DJANGO_LOG_FORMAT!r} must be json or plain.")
+LOGGING = logging_config(DJANGO_LOG_FORMAT, env_str(ENV, "DJANGO_LOG_LEVEL", "INFO"))
 
 # --- stockchat ----------------------------------------------------------------------
 # Cash a new paper-trading account opens with, in the account currency.

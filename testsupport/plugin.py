@@ -56,8 +56,14 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
             ("COGNITO_", "OIDC_")
         ):
             del os.environ[name]
+    # Deployment variables (S3, HTTPS, logs) from the developer's shell do not apply either.
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "DJANGO_SECURE_", "STOCKCHAT_BEHIND_")) or name == "DJANGO_LOG_FORMAT":
+            del os.environ[name]
     os.environ["DJANGO_SECRET_KEY"] = "test-only-secret-key-not-used-anywhere-else"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
+    # The test client speaks plain HTTP; the redirect itself is tested with the setting on.
+    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
 
     if getattr(early_config.known_args_namespace, "db", "sqlite") != "postgres":
         return

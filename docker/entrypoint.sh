@@ -1,0 +1,75 @@
+#!/bin/sh
+# stockchat container entrypoint: the first argument names the process to run.
+#
+#   web            daphne serving HTTP and WebSockets on $PORT
+#                  (the default, unless STOCKCHAT_PROCESS names another command)
+#   feed           the market feed worker (run exactly one per deployment)
+#   migrate        apply database migrations, then exit
+#   release        migrate, then upload changed static files when they live on S3;
+#                  run once per deploy, before the new web tasks start
+#   collectstatic  upload changed static files to S3, then exit
+#   manage ARGS    any other manage.py command
+#   anything else  run as given (e.g. sh for a shell)
+#
+# Web and feed containers never migrate: with several of them starting at once
+# they would race, and a deploy must migrate exactly once.
+set -eu
+
+is_true() {
+  case "$(printf '%s' "${1:-}" | tr '[:upper:]' '[:lower:]')" in
+    1 | true | yes | on) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# On ECS the database password comes from Secrets Manager as its own variable;
+# the URL is put together here, with the user and password URL-encoded.
+if [ -z "${DATABASE_URL:-}" ] && [ -n "${DATABASE_HOST:-}" ]; then
+  DATABASE_URL="$(python -c 'import os
+from urllib.parse import quote
+e = os.environ
+print("postgresql://{}:{}@{}:{}/{}?sslmode=require".format(
+    quote(e["DATABASE_USER"], safe=""), quote(e["DATABASE_PASSWORD"], safe=""),
+    e["DATABASE_HOST"], e.get("DATABASE_PORT", "5432"), e.get("DATABASE_NAME", "stockchat")))')"
+  export DATABASE_URL
+fi
+
+role="${1:-${STOCKCHAT_PROCESS:-web}}"
+[ "$#" -gt 0 ] && shift
+# The health check script reads this to know which process it is checking.
+printf '%s\n' "$role" >"${STOCKCHAT_ROLE_FILE:-/tmp/stockchat-role}" 2>/dev/null || true
+
+case "$role" in
+  web)
+    # daphne's own access log prints full URLs, query strings included, which
+    # can carry credentials; the app logs each request (path, status, request id).
+    set -- --bind 0.0.0.0 --port "${PORT:-8000}" --access-log /dev/null "$@"
+    # Client address and scheme from X-Forwarded-* only when a load balancer
+    # is the sole way in; otherwise any client could forge them.
+    if is_true "${STOCKCHAT_BEHIND_LOAD_BALANCER:-}"; then
+      set -- --proxy-headers "$@"
+    fi
+    exec daphne "$@" stockchat.asgi:application
+    ;;
+  feed)
+    exec python manage.py run_market_feed "$@"
+    ;;
+  migrate)
+    exec python manage.py migrate --noinput "$@"
+    ;;
+  collectstatic)
+    exec python manage.py collectstatic --noinput "$@"
+    ;;
+  release)
+    python manage.py migrate --noinput
+    if [ -n "${AWS_STORAGE_BUCKET_NAME:-}" ]; then
+      python manage.py collectstatic --noinput
+    fi
+    ;;
+  manage)
+    exec python manage.py "$@"
+    ;;
+  *)
+    exec "$role" "$@"
+    ;;
+esac

@@ -1,0 +1,108 @@
+"""The image's entrypoint: web serves without migrating, migrate/release run once, by command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from stockchat.deploy.tests.containers import HEALTHCHECK, get, run, start_web, stop, tables
+from testsupport.servers import free_port
+
+
+def test_migrate_and_release_apply_migrations_and_exit(container_env, tmp_path):
+    db = tmp_path / "db.sqlite3"
+    result = run(container_env, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert {"django_migrations", "accounts_user"} <= tables(db)
+    again = run(container_env, "release")
+    assert again.returncode == 0, again.stderr
+    assert "No migrations to apply" in again.stdout
+    assert (tmp_path / "role").read_text().strip() == "release"
+
+
+def test_other_commands_run_as_given(container_env):
+    assert run(container_env, "manage", "check").returncode == 0
+    result = run(container_env, "sh", "-c", "echo from-sh")
+    assert result.stdout.strip() == "from-sh"
+
+
+@pytest.mark.parametrize("behind_load_balancer", [False, True])
+def test_web_serves_health_checks_without_migrating(container_env, tmp_path, behind_load_balancer):
+    db = tmp_path / "db.sqlite3"
+    if behind_load_balancer:
+        container_env["STOCKCHAT_BEHIND_LOAD_BALANCER"] = "true"
+    port = free_port()
+    process = start_web(container_env, port)
+    try:
+        # The load balancer's probe: private IP as Host, plain HTTP.
+        status, _ = get(port, "/healthz", {"Host": "10.0.0.5"})
+        assert status == 200
+        # Starting a web container left the schema alone: migrations are the release step's.
+        assert "django_migrations" not in tables(db)
+        assert (tmp_path / "role").read_text().strip() == "web"
+        health = subprocess.run(
+            [sys.executable, str(HEALTHCHECK)], env={**container_env, "PORT": str(port)}, timeout=30, check=False
+        )
+        assert health.returncode == 0
+        assert run(container_env, "migrate").returncode == 0
+
+        # A page over plain HTTP goes to HTTPS; the load balancer's
+        # X-Forwarded-Proto counts only when the deployment says it is there.
+        # (A path with no page: this test has not collected static files for the templates.)
+        status, headers = get(port, "/nothing-here", {"Host": "stockchat.example.com", "X-Forwarded-Proto": "https"})
+        if behind_load_balancer:
+            assert status == 404
+            assert headers["strict-transport-security"].startswith("max-age=31536000")
+        else:
+            assert status == 301
+            assert headers["location"] == "https://stockchat.example.com/nothing-here"
+        assert "content-security-policy" in headers
+        assert headers["x-request-id"]
+
+        # What a client sends in credentials never reaches the log.
+        get(
+            port,
+            "/nothing-here?password=hunter2-in-query",
+            {
+                "Host": "stockchat.example.com",
+                "X-Forwarded-Proto": "https",
+                "Authorization": "Bearer secret-bearer-token",
+                "Cookie": "sessionid=secret-session-cookie",
+                "X-Request-ID": f"probe-{behind_load_balancer}",
+            },
+        )
+    finally:
+        stop(process)
+    output = process.stdout.read().decode(errors="replace")
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    probe = [line for line in lines if line.get("request_id") == f"probe-{behind_load_balancer}"]
+    assert probe, output
+    assert {line["logger"] for line in probe} >= {"stockchat.request"}
+    for secret in ("hunter2-in-query", "secret-bearer-token", "secret-session-cookie"):
+        assert secret not in output
+
+
+def test_database_url_is_assembled_from_secret_parts(container_env):
+    container_env.pop("DATABASE_URL")
+    container_env.update(
+        DATABASE_HOST="db.abc.eu-west-1.rds.amazonaws.com",
+        DATABASE_USER="stockchat",
+        DATABASE_PASSWORD="p@ss:w/rd%",
+    )
+    result = run(container_env, "sh", "-c", 'printf %s "$DATABASE_URL"')
+    assert result.stdout == (
+        "postgresql://stockchat:p%40ss%3Aw%2Frd%25@db.abc.eu-west-1.rds.amazonaws.com:5432/stockchat?sslmode=require"
+    )
+
+
+def test_the_process_can_be_chosen_by_variable(container_env, tmp_path):
+    # Elastic Beanstalk's Docker platform runs the image's default command;
+    # a feed environment sets STOCKCHAT_PROCESS instead of a command.
+    container_env["STOCKCHAT_PROCESS"] = "migrate"
+    result = run(container_env)
+    assert result.returncode == 0, result.stderr
+    assert "django_migrations" in tables(tmp_path / "db.sqlite3")
+    assert (tmp_path / "role").read_text().strip() == "migrate"
