@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.conf import settings
@@ -129,6 +130,15 @@ def build_policy(directives: dict[str, list[str]], request: HttpRequest) -> str:
         sources["connect-src"].append(f"wss://{host}")
         if not request.is_secure():
             sources["connect-src"].append(f"ws://{host}")
+    if "form-action" in sources:
+        # Sign-in and sign-out forms post here and are redirected to the identity
+        # provider; browsers apply form-action to those redirects too.
+        for name in ("OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_LOGOUT_ENDPOINT"):
+            endpoint = getattr(settings, name, "")
+            if endpoint:
+                origin = "{0.scheme}://{0.netloc}".format(urlsplit(endpoint))
+                if origin not in sources["form-action"]:
+                    sources["form-action"].append(origin)
     return "; ".join(" ".join([name, *values]) for name, values in sources.items())
 
 

@@ -71,6 +71,17 @@ def test_every_response_carries_a_content_security_policy():
     assert policy_of(client.get("/", secure=True))["connect-src"] == ["'self'", "wss://testserver"]
 
 
+def test_forms_may_be_redirected_to_the_identity_provider_only(settings):
+    assert policy_of(Client().get("/"))["form-action"] == ["'self'"]
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = "https://login.example.com/oauth2/authorize"
+    settings.OIDC_OP_LOGOUT_ENDPOINT = "https://logout.example.com/end"
+    assert policy_of(Client().get("/"))["form-action"] == [
+        "'self'",
+        "https://login.example.com",
+        "https://logout.example.com",
+    ]
+
+
 def test_a_view_may_set_its_own_policy(settings):
     settings.CSP_DIRECTIVES = {"default-src": ["'none'"]}
     assert Client().get("/")["Content-Security-Policy"] == "default-src 'none'"
