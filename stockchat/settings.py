@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from stockchat.env import env_bool, env_decimal, env_int, env_list, env_required, env_str
+from stockchat.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
 
 ENV = os.environ
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -231,6 +231,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str(ENV, "DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Market feed ------------------------------------------------------------------
+# "embedded": the simulator runs inside the web process (one process, in-memory
+# layer: the `make run` default). "off": a separate `manage.py run_market_feed`
+# worker publishes through Redis (the default when REDIS_URL is set).
+STOCKCHAT_MARKET_FEED = env_str(ENV, "STOCKCHAT_MARKET_FEED") or ("off" if REDIS_URL else "embedded")
+if STOCKCHAT_MARKET_FEED not in {"embedded", "off"}:
+    raise ImproperlyConfigured(f"STOCKCHAT_MARKET_FEED={STOCKCHAT_MARKET_FEED!r} must be 'embedded' or 'off'.")
+STOCKCHAT_MARKET_FEED_INTERVAL = env_float(ENV, "STOCKCHAT_MARKET_FEED_INTERVAL", 1.0)
 
 # --- stockchat ----------------------------------------------------------------------
 # Cash a new paper-trading account opens with, in the account currency.

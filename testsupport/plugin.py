@@ -58,6 +58,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
             del os.environ[name]
     os.environ["DJANGO_SECRET_KEY"] = "test-only-secret-key-not-used-anywhere-else"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
+    # Tests drive the feed themselves; none starts inside the app under test.
+    os.environ["STOCKCHAT_MARKET_FEED"] = "off"
 
     if getattr(early_config.known_args_namespace, "db", "sqlite") != "postgres":
         return
