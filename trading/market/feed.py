@@ -10,6 +10,7 @@ quotes at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -143,10 +144,8 @@ class FeedRunner:
                 except Exception:
                     # A failed tick (database restart, lock timeout) must not end the feed.
                     logger.exception("market feed tick failed")
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.interval)
-                except TimeoutError:
-                    pass
         finally:
             if self.leader:
                 await database_sync_to_async(self.release)()

@@ -8,6 +8,7 @@ moves visibly: at 60, one second of wall-clock time is one minute of trading.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterable, Mapping
@@ -39,7 +40,7 @@ class Tick:
 def params_from_closes(closes: Iterable[Decimal]) -> WalkParams:
     """Annualised drift and volatility of daily log returns; defaults when there are too few."""
     values = [float(close) for close in closes if close and close > 0]
-    returns = [math.log(b / a) for a, b in zip(values, values[1:], strict=False)]
+    returns = [math.log(b / a) for a, b in itertools.pairwise(values)]
     if len(returns) < 20:
         return WalkParams()
     mean = sum(returns) / len(returns)
