@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from stockchat.channel_layers import redis_channel_layer
 from stockchat.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
 
 ENV = os.environ
@@ -119,30 +120,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # --- Channel layer ---------------------------------------------------------------
-# In-memory for one process; Redis when REDIS_URL is set. The host is a dict so
-# the redis 8 client gets no socket timeout (channels-redis blocks on Redis for
-# up to 5 s, the same as redis 8's default timeout) and a pool large enough for
-# bursts of WebSocket handshakes.
+# In-memory for one process; Redis pub/sub when REDIS_URL is set. Each web
+# process follows groups once through its fan-out hub (stockchat/realtime/hub.py),
+# so the layer carries one message per process, not per socket; for that
+# pattern the pub/sub layer delivered every tick with sub-millisecond median
+# latency where RedisChannelLayer fell behind (docs/realtime.md has the figures).
 REDIS_URL = env_str(ENV, "REDIS_URL")
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://.")
     CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": None,
-                        "max_connections": env_int(ENV, "REDIS_MAX_CONNECTIONS", 2000),
-                    }
-                ],
-                "prefix": "stockchat",
-                "capacity": 1000,
-                "expiry": 60,
-            },
-        }
+        "default": redis_channel_layer(REDIS_URL, max_connections=env_int(ENV, "REDIS_MAX_CONNECTIONS", 2000))
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

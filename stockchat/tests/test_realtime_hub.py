@@ -10,6 +10,7 @@ from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
+from stockchat.channel_layers import redis_channel_layer
 from stockchat.realtime.hub import FanoutHub, hub_event
 from stockchat.realtime.outbox import Outbox
 
@@ -168,3 +169,19 @@ async def test_outbox_overflow_closes_instead_of_buffering_without_bound():
     outbox.deliver("after")  # ignored once overflowed
     assert len(outbox) == 0
     await outbox.close()
+
+
+async def test_an_idle_subscription_survives_longer_than_the_redis_client_timeout(redis_url):
+    # redis 8 gives sockets a 5 s timeout by default and an idle subscriber then
+    # dies; the production configuration turns that timeout off. The test waits
+    # on purpose: the failure it guards against appears only after 5 idle seconds.
+    config = redis_channel_layer(redis_url, max_connections=10)
+    layer = RedisPubSubChannelLayer(**config["CONFIG"])
+    hub = FanoutHub(layer)
+    recorder = Recorder()
+    await hub.subscribe("price.IDLE", recorder)
+    await asyncio.sleep(6)
+    await layer.group_send("price.IDLE", hub_event("price.IDLE", {"n": 1}))
+    assert await recorder.wait_for(1) == [{"n": 1}]
+    await hub.close()
+    await layer.flush()
