@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "trading",
     "chat",
@@ -189,12 +190,20 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # --- trading API: one error shape, throttled order placement ---
+    "EXCEPTION_HANDLER": "stockchat.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"trading-orders": env_str(ENV, "STOCKCHAT_ORDER_RATE", "600/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "stockchat API",
     "DESCRIPTION": "Paper trading and chat about stocks.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the pinned drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
 }
 
 # --- Security -----------------------------------------------------------------------
