@@ -5,7 +5,8 @@ a mixin contributes handlers by extending ``frame_handlers()``.
 """
 
 from stockchat.realtime.socket import BaseSocketConsumer
+from trading.consumers import PriceFrames
 
 
-class SocketConsumer(BaseSocketConsumer):
+class SocketConsumer(PriceFrames, BaseSocketConsumer):
     pass

@@ -2,9 +2,10 @@
 
 Only services call the ``*_changed``/``*_recorded`` functions here. Each one
 schedules its send with ``transaction.on_commit``, so an event never announces
-a change that was rolled back. The channel-layer message is
-``{"type": "trading.event", "event": <payload>}``; a consumer forwards
-``event`` to the browser as it is. Payloads are JSON-safe (decimals as strings,
+a change that was rolled back. The channel-layer message is a fan-out hub
+event (``stockchat.realtime.hub``): every socket following the group gets the
+payload as it is; quotes are latest-value frames, so a slow socket gets only
+the newest quote of a symbol. Payloads are JSON-safe (decimals as strings,
 times in ISO 8601) and carry ``v`` so clients can tell protocol versions apart.
 """
 
@@ -18,6 +19,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from stockchat.realtime.groups import user_group
+from stockchat.realtime.hub import hub_event
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -26,16 +30,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENT_VERSION = 1
-CHANNEL_MESSAGE_TYPE = "trading.event"
 
 ORDER_UPDATED = "order.updated"
 FILL_CREATED = "fill.created"
 ACCOUNT_UPDATED = "account.updated"
 QUOTE_UPDATED = "quote.updated"
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
 
 
 def price_group(symbol: str) -> str:
@@ -116,20 +115,20 @@ def quote_payload(quote: Quote, symbol: str) -> dict[str, Any]:
     }
 
 
-def _deliver(group: str, payload: dict[str, Any]) -> None:
+def _deliver(group: str, payload: dict[str, Any], conflate: str | None = None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": CHANNEL_MESSAGE_TYPE, "event": payload})
+        async_to_sync(layer.group_send)(group, hub_event(group, payload, conflate=conflate))
     except Exception:
         # The change is committed and readable; a lost live update is repaired
         # by the client's next read, so a layer outage must not fail the request.
         log.exception("could not send %s to %s", payload.get("type"), group)
 
 
-def send_on_commit(group: str, payload: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: _deliver(group, payload))
+def send_on_commit(group: str, payload: dict[str, Any], *, conflate: str | None = None) -> None:
+    transaction.on_commit(lambda: _deliver(group, payload, conflate))
 
 
 def order_changed(order: Order, *, symbol: str, user_id: int) -> None:
@@ -145,4 +144,5 @@ def account_changed(account: Account) -> None:
 
 
 def quote_recorded(quote: Quote, *, symbol: str) -> None:
-    send_on_commit(price_group(symbol), quote_payload(quote, symbol))
+    group = price_group(symbol)
+    send_on_commit(group, quote_payload(quote, symbol), conflate=group)

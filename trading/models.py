@@ -405,3 +405,18 @@ class WatchlistItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.watchlist_id}:{self.stock_id}"
+
+
+class MarketFeedLease(models.Model):
+    """Who runs the market feed: one row, renewed by the running feed on every tick."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+    renewed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "market feed lease"
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -16,16 +16,12 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from stockchat.errors import ServiceError
+from stockchat.realtime.groups import user_group
 from stockchat.realtime.hub import encode_frame, get_hub
 from stockchat.realtime.limits import TokenBucket
 from stockchat.realtime.outbox import Outbox
 from stockchat.realtime.tasks import spawn
-
-
-def user_group(user_id: int) -> str:
-    """The group every socket of a user follows: their own order, fill and account events."""
-    return f"user.{user_id}"
-
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +39,6 @@ ERROR_TOO_LARGE = "too_large"
 ERROR_UNKNOWN_TYPE = "unknown_type"
 ERROR_BINARY = "binary_not_supported"
 ERROR_RATE_LIMITED = "rate_limited"
-ERROR_INVALID = "invalid"
-
-
-class FrameError(Exception):
-    """Raised by a frame handler: becomes an ``error`` frame with this code and detail."""
-
-    def __init__(self, code: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.extra = extra
 
 
 class BaseSocketConsumer(AsyncWebsocketConsumer):
@@ -165,8 +150,9 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
             return
         try:
             await handler(frame)
-        except FrameError as exc:
-            self.send_error(exc.code, exc.detail, frame, **exc.extra)
+        except ServiceError as exc:
+            # The same refusals as the API's, with the same codes.
+            self.send_error(exc.code, exc.detail, frame)
 
     def frame_handlers(self) -> dict[str, Any]:
         return {"ping": self.handle_ping}

@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 
 from stockchat.asgi import application
 from stockchat.realtime import socket as socket_module
+from stockchat.realtime.groups import user_group
 from stockchat.realtime.hub import hub_control, hub_event
-from stockchat.realtime.socket import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES, user_group
+from stockchat.realtime.socket import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
