@@ -102,7 +102,7 @@ async def test_unknown_or_hidden_symbols_are_refused_and_nothing_is_followed(mar
 
 
 async def test_a_member_of_the_group_may_follow_a_restricted_stock(market, ws_headers):
-    alice, _, _, hidden = market
+    alice, _, _, _ = market
     await database_sync_to_async(lambda: alice.groups.add(Group.objects.get(name="premium")))()
     socket = await connect(ws_headers, alice)
     await socket.send_json_to({"type": "prices.subscribe", "symbols": ["SECR"]})
