@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from channels.db import database_sync_to_async
-from django.db import close_old_connections
 from django.utils import timezone
 
 from trading.market.simulator import RandomWalk, Tick, params_from_closes
@@ -106,7 +105,6 @@ class FeedRunner:
 
     def tick_once(self, monotonic_now: float) -> bool:
         """One step: renew the lease, then record a tick per stock. False when standing by."""
-        close_old_connections()
         now = self.clock()
         holding = feed_lease_acquire(holder=self.holder, ttl=self.settings.lease, now=now)
         if holding != self.leader:
@@ -133,6 +131,7 @@ class FeedRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
+        # database_sync_to_async drops stale connections around each tick.
         tick = database_sync_to_async(self.tick_once)
         try:
             while not stop.is_set():
