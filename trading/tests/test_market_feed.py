@@ -93,7 +93,7 @@ def test_racing_feeds_never_both_win_an_expired_lease():
         barrier = threading.Barrier(8)
         winners: list[str] = []
 
-        def race(name: str, now: datetime) -> None:
+        def race(name: str, now: datetime, barrier=barrier, winners=winners) -> None:
             barrier.wait()
             try:
                 if feed_lease_acquire(holder=name, ttl=TTL, now=now):
