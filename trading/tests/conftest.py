@@ -25,6 +25,12 @@ def new_stock(symbol: str | None = None, *, price: str | None = "100.00", at: da
     return stock
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Each test makes several users; the production hasher would dominate the run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def stock(db) -> Stock:
     return new_stock("ACME")
