@@ -34,7 +34,7 @@ def received():
         for name in names:
             groups.append(name)
             async_to_sync(layer.group_add)(name, channel)
-        return lambda: [m["event"] for m in _receive_all(layer, channel)]
+        return lambda: [m["frame"] for m in _receive_all(layer, channel) if m["type"] == "hub.event"]
 
     yield subscribe
     for name in groups:
