@@ -134,6 +134,7 @@ class FeedRunner:
         # database_sync_to_async drops stale connections around each tick.
         tick = database_sync_to_async(self.tick_once)
         try:
+            next_tick = loop.time()
             while not stop.is_set():
                 try:
                     if await tick(loop.time()):
@@ -143,8 +144,10 @@ class FeedRunner:
                 except Exception:
                     # A failed tick (database restart, lock timeout) must not end the feed.
                     logger.exception("market feed tick failed")
+                # Ticks keep their rhythm whatever recording took; a late one starts at once.
+                next_tick = max(next_tick + self.settings.interval, loop.time())
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.interval)
+                    await asyncio.wait_for(stop.wait(), timeout=next_tick - loop.time())
         finally:
             if self.leader:
                 await database_sync_to_async(self.release)()
