@@ -47,6 +47,11 @@ class CompanyAdmin(admin.ModelAdmin):
     list_filter = ["sector"]
     search_fields = ["name", "description"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "website":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 @admin.register(Stock)
 class StockAdmin(admin.ModelAdmin):
