@@ -210,3 +210,27 @@ def test_schema_generates_without_warnings(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     assert "/api/v1/watchlists/{watchlist_id}/items/{symbol}" in target.read_text()
+
+
+def test_order_submission_is_rate_limited(trader, stock, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"trading-orders": "2/minute"})
+    cache.clear()
+    client = client_for(trader)
+    codes = [post_order(client, symbol="ACME", side="buy", quantity=1).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    limited = post_order(client, symbol="ACME", side="buy", quantity=1)
+    assert limited.json()["code"] == "throttled"
+    assert Order.objects.count() == 2
+    assert client.get("/api/v1/orders").status_code == 200  # reads are not limited
+    cache.clear()
+
+
+def test_a_junk_order_rate_stops_start_up():
+    from stockchat.tests.test_settings import PRODUCTION, load_settings
+
+    result = load_settings(**PRODUCTION, STOCKCHAT_ORDER_RATE="lots")
+    assert result.returncode != 0
+    assert "STOCKCHAT_ORDER_RATE" in result.stderr
