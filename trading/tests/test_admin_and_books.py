@@ -59,6 +59,16 @@ def test_books_cannot_be_edited_in_the_admin(staff, books, model):
     assert model.objects.filter(pk=obj.pk).exists()
 
 
+@pytest.mark.parametrize("model", [Account, Order], ids=lambda m: m.__name__)
+def test_posting_an_account_or_order_change_form_writes_nothing(staff, books, model):
+    obj = model.objects.first()
+    before = model.objects.filter(pk=obj.pk).values().get()
+    url = reverse(f"admin:trading_{model._meta.model_name}_change", args=[obj.pk])
+    response = client_for(staff).post(url, {"cash": "1", "reserved": "0", "status": "filled", "quantity": "999"})
+    assert response.status_code == 403
+    assert model.objects.filter(pk=obj.pk).values().get() == before
+
+
 def test_non_staff_cannot_open_the_trading_admin(trader, books):
     response = client_for(trader).get(reverse("admin:trading_account_changelist"))
     assert response.status_code == 302
