@@ -56,7 +56,8 @@ class Company(models.Model):
     logo = models.FileField(
         upload_to="logos/",
         blank=True,
-        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp", "svg"])],
+        # No SVG: an uploaded SVG can carry script that runs on this site's origin.
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp"])],
     )
 
     class Meta:
