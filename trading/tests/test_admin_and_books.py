@@ -141,3 +141,21 @@ def test_check_books_names_each_violation_and_fails(trader, other, books, corrup
     with pytest.raises(CommandError, match="violation"):
         call_command("check_books", stderr=err)
     assert message in err.getvalue()
+
+
+def test_check_books_adds_money_exactly(make_user):
+    # SQLite's SUM() is binary floating point: these movements add up to 733.6699999999983 there.
+    from trading import services
+
+    user = make_user("pennies")
+    account = services.account_open(user=user)
+    for amount in ("-17708.81", "-18669.77", "5429.88", "-10190.65", "16437.45", "-9994.97", "18699.48"):
+        if amount.startswith("-"):
+            services.account_withdraw(account=account, amount=amount[1:])
+        else:
+            services.account_credit(account=account, amount=amount)
+    services.account_withdraw(account=account, amount="10584.06")
+    services.account_withdraw(account=account, amount="72684.88")
+    account.refresh_from_db()
+    assert account.cash == Decimal("733.67")
+    assert books_violations() == []
