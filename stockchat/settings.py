@@ -9,6 +9,7 @@ required but missing, or set to junk, stops start-up with an error naming it.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -194,6 +195,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "stockchat.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"trading-orders": env_str(ENV, "STOCKCHAT_ORDER_RATE", "600/minute")},
 }
+if not re.fullmatch(
+    r"[1-9][0-9]*/(second|minute|hour|day)", REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["trading-orders"]
+):
+    raise ImproperlyConfigured(
+        "STOCKCHAT_ORDER_RATE must look like 600/minute (a count per second, minute, hour or day)."
+    )
 SPECTACULAR_SETTINGS = {
     "TITLE": "stockchat API",
     "DESCRIPTION": "Paper trading and chat about stocks.",

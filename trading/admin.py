@@ -47,6 +47,11 @@ class CompanyAdmin(admin.ModelAdmin):
     list_filter = ["sector"]
     search_fields = ["name", "description"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "website":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 @admin.register(Stock)
 class StockAdmin(admin.ModelAdmin):
@@ -109,13 +114,10 @@ class AccountAdmin(ReadOnlyAdmin):
     actions = ["credit_cash"]
 
     def has_change_permission(self, request, obj=None):
-        # Needed for the action; the form itself has only read-only fields.
-        return request.user.has_perm("trading.change_account")
+        # The changelist needs it for the credit action; a single account stays read-only.
+        return obj is None and request.user.has_perm("trading.change_account")
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Account._meta.fields]
-
-    @admin.action(description="Credit cash (amount above) to the selected accounts")
+    @admin.action(description="Credit cash (amount above) to the selected accounts", permissions=["change"])
     def credit_cash(self, request, queryset):
         amount = request.POST.get("amount", "")
         if not amount:
@@ -156,12 +158,10 @@ class OrderAdmin(ReadOnlyAdmin):
     actions = ["cancel_orders"]
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm("trading.change_order")
+        # The changelist needs it for the cancel action; a single order stays read-only.
+        return obj is None and request.user.has_perm("trading.change_order")
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Order._meta.fields]
-
-    @admin.action(description="Cancel the selected open orders")
+    @admin.action(description="Cancel the selected open orders", permissions=["change"])
     def cancel_orders(self, request, queryset):
         cancelled = 0
         for order in queryset.filter(status=OrderStatus.NEW).select_related("account__user"):

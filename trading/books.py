@@ -3,8 +3,8 @@
 What one row can break is refused by database constraints; this checks what
 spans rows: cash is the sum of the ledger, each ledger entry's running balance
 adds up, positions are the sum of their fills, and what accounts and positions
-hold back equals what their open orders reserve. A handful of aggregate
-queries, whatever the number of accounts.
+hold back equals what their open orders reserve. A fixed number of queries
+whatever the number of accounts; money is summed in Python, in Decimal.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Case, F, IntegerField, Sum, When
+from django.db.models import Sum
 
 from trading.models import Account, Fill, LedgerEntry, Order, OrderSide, OrderStatus, Position
 
@@ -24,13 +24,26 @@ def books_violations() -> list[str]:
     problems: list[str] = []
     accounts = {a.pk: a for a in Account.objects.select_related("user")}
 
-    ledger = dict(LedgerEntry.objects.values("account").annotate(total=Sum("amount")).values_list("account", "total"))
-    reserved = dict(
-        Order.objects.filter(status=OrderStatus.NEW, side=OrderSide.BUY)
-        .values("account")
-        .annotate(total=Sum("reserved_amount"))
-        .values_list("account", "total")
-    )
+    # Sums of money are added up here, in Decimal: SQLite's SUM() works in binary
+    # floating point and would report 2425.27000000001 for a balance of 2425.27.
+    ledger: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    broken_chain: set[int] = set()
+    for entry_id, account_id, amount, balance_after in LedgerEntry.objects.order_by("account", "id").values_list(
+        "id", "account", "amount", "balance_after"
+    ):
+        ledger[account_id] += amount
+        if ledger[account_id] != balance_after and account_id not in broken_chain:
+            # One line per account: every later entry of the chain would differ too.
+            broken_chain.add(account_id)
+            problems.append(
+                f"ledger entry {entry_id} of account {account_id}: balance_after {balance_after} != running sum "
+                f"{ledger[account_id]}"
+            )
+    reserved: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for account_id, amount in Order.objects.filter(status=OrderStatus.NEW, side=OrderSide.BUY).values_list(
+        "account", "reserved_amount"
+    ):
+        reserved[account_id] += amount
     for account_id, account in accounts.items():
         name = f"account {account_id} ({account.user})"
         if ledger.get(account_id, ZERO) != account.cash:
@@ -42,23 +55,13 @@ def books_violations() -> list[str]:
         if account.cash < 0 or account.reserved < 0 or account.reserved > account.cash:
             problems.append(f"{name}: cash {account.cash} / reserved {account.reserved} out of range")
 
-    running: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for entry_id, account_id, amount, balance_after in LedgerEntry.objects.order_by("account", "id").values_list(
-        "id", "account", "amount", "balance_after"
+    fills: dict[tuple[int, int], dict] = defaultdict(lambda: {"shares": 0, "realized": ZERO})
+    for account_id, stock_id, side, quantity, realized in Fill.objects.values_list(
+        "account", "stock", "side", "quantity", "realized_pnl"
     ):
-        running[account_id] += amount
-        if running[account_id] != balance_after:
-            problems.append(
-                f"ledger entry {entry_id} of account {account_id}: balance_after {balance_after} != running sum "
-                f"{running[account_id]}"
-            )
-            running[account_id] = balance_after
-
-    signed = Case(When(side=OrderSide.BUY, then=F("quantity")), default=-F("quantity"), output_field=IntegerField())
-    fills = {
-        (row["account"], row["stock"]): row
-        for row in Fill.objects.values("account", "stock").annotate(shares=Sum(signed), realized=Sum("realized_pnl"))
-    }
+        row = fills[(account_id, stock_id)]
+        row["shares"] += quantity if side == OrderSide.BUY else -quantity
+        row["realized"] += realized
     open_sells = dict(
         ((row["account"], row["stock"]), row["total"])
         for row in Order.objects.filter(status=OrderStatus.NEW, side=OrderSide.SELL)

@@ -80,7 +80,7 @@ DEMO_ORDERS = (
     # (username, client_order_id, symbol, side, type, quantity, limit price as a fraction of the quote)
     ("alice", "demo-alice-1", "CLDW", "buy", "market", 20, None),
     ("alice", "demo-alice-2", "EVRG", "buy", "market", 150, None),
-    # A resting limit order well below the market: (symbol, fraction of the quote) below.
+    # A limit order 20% below the market, so it rests.
     ("alice", "demo-alice-3", "NOVA", "buy", "limit", 10, Decimal("0.8")),
     ("bob", "demo-bob-1", "ACME", "buy", "market", 40, None),
     ("bob", "demo-bob-2", "XTAL", "buy", "market", 8, None),

@@ -56,7 +56,8 @@ class Company(models.Model):
     logo = models.FileField(
         upload_to="logos/",
         blank=True,
-        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp", "svg"])],
+        # No SVG: an uploaded SVG can carry script that runs on this site's origin.
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp"])],
     )
 
     class Meta:
@@ -317,12 +318,12 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["account", "client_order_id"], name="order_client_id_unique"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_quantity_positive"),
             models.CheckConstraint(
-                condition=Q(type__in=PRICED_LIMIT, limit_price__gt=0)
+                condition=Q(type__in=PRICED_LIMIT, limit_price__isnull=False, limit_price__gt=0)
                 | (~Q(type__in=PRICED_LIMIT) & Q(limit_price__isnull=True)),
                 name="order_limit_price_iff_limit",
             ),
             models.CheckConstraint(
-                condition=Q(type__in=PRICED_STOP, stop_price__gt=0)
+                condition=Q(type__in=PRICED_STOP, stop_price__isnull=False, stop_price__gt=0)
                 | (~Q(type__in=PRICED_STOP) & Q(stop_price__isnull=True)),
                 name="order_stop_price_iff_stop",
             ),
@@ -331,7 +332,12 @@ class Order(models.Model):
                 condition=Q(status="new", side="buy") | Q(reserved_amount=0), name="order_reserves_only_open_buys"
             ),
             models.CheckConstraint(
-                condition=Q(status="filled", filled_quantity=F("quantity"), filled_average_price__gt=0)
+                condition=Q(
+                    status="filled",
+                    filled_quantity=F("quantity"),
+                    filled_average_price__isnull=False,
+                    filled_average_price__gt=0,
+                )
                 | (~Q(status="filled") & Q(filled_quantity=0)),
                 name="order_filled_iff_complete",
             ),

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from stockchat.errors import ServiceError
 from trading import events, selectors
-from trading.models import Account, Order, OrderSide, OrderStatus, OrderType, Quote, TimeInForce
+from trading.models import Account, Order, OrderSide, OrderStatus, OrderType, Quote, Stock, TimeInForce
 from trading.services.accounts import INSUFFICIENT_CASH, account_open
 from trading.services.common import MAX_ORDER_QUANTITY, cents, cents_up, clean_price, lock_account, lock_position
 from trading.services.execution import execute_locked
@@ -147,6 +147,8 @@ def order_place(
 def _place_locked(
     *, account: Account, stock, client_order_id: str, stock_id, side, type, time_in_force, quantity, limit, stop
 ) -> Order:
+    # Read the flags under the lock: the stock may have been halted since it was looked up.
+    stock.tradable, stock.halted = Stock.objects.filter(pk=stock.pk).values_list("tradable", "halted").get()
     if not stock.tradable:
         raise ServiceError(STOCK_NOT_TRADABLE, f"{stock.symbol} cannot be traded.", status=422)
     if stock.halted:
