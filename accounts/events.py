@@ -7,30 +7,27 @@ user's sockets.
 
 from __future__ import annotations
 
-import hashlib
-
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-EVENT_SOCKET_CLOSE = "auth.close"
+from stockchat.realtime.groups import session_group, user_group
+from stockchat.realtime.hub import hub_control
+from stockchat.realtime.socket import CLOSE_SIGNED_OUT
+
 REASON_SIGNED_OUT = "signed_out"
 REASON_DEACTIVATED = "deactivated"
 
 
-def session_group(session_key: str) -> str:
-    # Hashed: the session key is a credential and group names end up in Redis keys.
-    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
+def close_command(reason: str) -> dict:
+    """What every socket of the group is told: close with 4403, and why (for the logs)."""
+    return {"action": "close", "code": CLOSE_SIGNED_OUT, "reason": reason}
 
 
 def _send_close(group: str, reason: str) -> None:
     layer = get_channel_layer()
     if layer is not None:
-        async_to_sync(layer.group_send)(group, {"type": EVENT_SOCKET_CLOSE, "v": 1, "reason": reason})
+        async_to_sync(layer.group_send)(group, hub_control(group, close_command(reason)))
 
 
 def sockets_close_for_session(session_key: str) -> None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts import events
 from accounts.models import ApiToken, Identity, User
+from trading.services import account_open
 
 TOKEN_PREFIX = "sct_"  # noqa: S105 (a label, not a secret)
 USERNAME_MAX = 150
@@ -31,6 +32,7 @@ def user_onboard(*, user: User) -> None:
 
     Every user creation goes through here, inside the creating transaction.
     """
+    account_open(user=user)
 
 
 @transaction.atomic

@@ -17,8 +17,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from stockchat.routing import websocket_urlpatterns  # noqa: E402
+from trading.market.embedded import EmbeddedMarketFeed  # noqa: E402
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # The origin check refuses sockets opened by pages on other sites
@@ -26,3 +27,6 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Starts the simulator in this process when STOCKCHAT_MARKET_FEED=embedded.
+application = EmbeddedMarketFeed(router)

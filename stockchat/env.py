@@ -75,3 +75,17 @@ def env_decimal(environ: Mapping[str, str], name: str, default: str) -> Decimal:
     if not value.is_finite() or value < 0:
         raise ImproperlyConfigured(f"{name}={raw!r} must be a finite number >= 0.")
     return value
+
+
+def env_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    """Read a positive finite number (an interval in seconds, a rate)."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if not (value > 0 and value != float("inf")):
+        raise ImproperlyConfigured(f"{name}={raw!r} must be a positive number.")
+    return value

@@ -9,15 +9,17 @@ required but missing, or set to junk, stops start-up with an error naming it.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.providers import provider_settings
+from stockchat.channel_layers import redis_channel_layer
 from stockchat.deploy.config import csp_directives, storage_config
 from stockchat.deploy.logs import logging_config
-from stockchat.env import env_bool, env_decimal, env_int, env_list, env_required, env_str
+from stockchat.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
 
 ENV = os.environ
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -67,6 +69,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "trading",
     "chat",
@@ -129,30 +132,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # --- Channel layer ---------------------------------------------------------------
-# In-memory for one process; Redis when REDIS_URL is set. The host is a dict so
-# the redis 8 client gets no socket timeout (channels-redis blocks on Redis for
-# up to 5 s, the same as redis 8's default timeout) and a pool large enough for
-# bursts of WebSocket handshakes.
+# In-memory for one process; Redis pub/sub when REDIS_URL is set. Each web
+# process follows groups once through its fan-out hub (stockchat/realtime/hub.py),
+# so the layer carries one message per process, not per socket; for that
+# pattern the pub/sub layer delivered every tick with sub-millisecond median
+# latency where RedisChannelLayer fell behind (docs/realtime.md has the figures).
 REDIS_URL = env_str(ENV, "REDIS_URL")
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://.")
     CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": None,
-                        "max_connections": env_int(ENV, "REDIS_MAX_CONNECTIONS", 2000),
-                    }
-                ],
-                "prefix": "stockchat",
-                "capacity": 1000,
-                "expiry": 60,
-            },
-        }
+        "default": redis_channel_layer(REDIS_URL, max_connections=env_int(ENV, "REDIS_MAX_CONNECTIONS", 2000))
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -245,12 +235,26 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # --- trading API: one error shape, throttled order placement ---
+    "EXCEPTION_HANDLER": "stockchat.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"trading-orders": env_str(ENV, "STOCKCHAT_ORDER_RATE", "600/minute")},
 }
+if not re.fullmatch(
+    r"[1-9][0-9]*/(second|minute|hour|day)", REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["trading-orders"]
+):
+    raise ImproperlyConfigured(
+        "STOCKCHAT_ORDER_RATE must look like 600/minute (a count per second, minute, hour or day)."
+    )
 SPECTACULAR_SETTINGS = {
     "TITLE": "stockchat API",
     "DESCRIPTION": "Paper trading and chat about stocks.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the pinned drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
 }
 
 # --- Security -----------------------------------------------------------------------
@@ -295,6 +299,15 @@ DJANGO_LOG_FORMAT = env_str(ENV, "DJANGO_LOG_FORMAT") or ("plain" if DEBUG else 
 if DJANGO_LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT={DJANGO_LOG_FORMAT!r} must be json or plain.")
 LOGGING = logging_config(DJANGO_LOG_FORMAT, env_str(ENV, "DJANGO_LOG_LEVEL", "INFO"))
+
+# --- Market feed ------------------------------------------------------------------
+# "embedded": the simulator runs inside the web process (one process, in-memory
+# layer: the `make run` default). "off": a separate `manage.py run_market_feed`
+# worker publishes through Redis (the default when REDIS_URL is set).
+STOCKCHAT_MARKET_FEED = env_str(ENV, "STOCKCHAT_MARKET_FEED") or ("off" if REDIS_URL else "embedded")
+if STOCKCHAT_MARKET_FEED not in {"embedded", "off"}:
+    raise ImproperlyConfigured(f"STOCKCHAT_MARKET_FEED={STOCKCHAT_MARKET_FEED!r} must be 'embedded' or 'off'.")
+STOCKCHAT_MARKET_FEED_INTERVAL = env_float(ENV, "STOCKCHAT_MARKET_FEED_INTERVAL", 1.0)
 
 # --- stockchat ----------------------------------------------------------------------
 # Cash a new paper-trading account opens with, in the account currency.

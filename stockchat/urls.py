@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 from stockchat import views
@@ -10,4 +11,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/me/", accounts_api.me, name="api-me"),
     path("admin/", admin.site.urls),
+    # --- REST API (v1) ---
+    path("api/v1/", include("trading.api_urls")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -64,6 +64,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
     # The test client speaks plain HTTP; the redirect itself is tested with the setting on.
     os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
+    # Tests drive the feed themselves; none starts inside the app under test.
+    os.environ["STOCKCHAT_MARKET_FEED"] = "off"
 
     if getattr(early_config.known_args_namespace, "db", "sqlite") != "postgres":
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -114,3 +115,16 @@ def test_any_username_claim_gives_a_valid_unique_username(name):
     user = from_claims(sub="h-" + hashlib.sha256(name.encode()).hexdigest(), preferred_username=name)
     user.full_clean(exclude=["password"])
     assert 0 < len(user.username) <= 150
+
+
+def test_new_users_of_either_kind_get_a_trading_account_with_the_opening_cash(settings):
+    from trading.models import LedgerEntry
+
+    settings.STOCKCHAT_OPENING_CASH = Decimal("25000.00")
+    local = services.user_create_local(username="frank", email="frank@example.com", password="correct-horse-9")
+    federated = from_claims(sub="s-9", **{"cognito:username": "gina"})
+    from_claims(sub="s-9", **{"cognito:username": "gina"})  # a second sign-in opens nothing more
+    for user in (local, federated):
+        assert user.trading_account.cash == Decimal("25000.00")
+        entries = LedgerEntry.objects.filter(account=user.trading_account)
+        assert [(entry.kind, entry.amount) for entry in entries] == [("opening", Decimal("25000.00"))]

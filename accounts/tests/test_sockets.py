@@ -14,9 +14,11 @@ from django.db import transaction
 from django.test import Client
 
 from accounts import services
-from accounts.events import EVENT_SOCKET_CLOSE, user_group
+from accounts.events import close_command
 from stockchat.asgi import application
-from stockchat.consumers import CLOSE_SIGNED_OUT
+from stockchat.realtime.groups import user_group
+from stockchat.realtime.hub import hub_control
+from stockchat.realtime.socket import CLOSE_SIGNED_OUT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,4 +134,5 @@ def test_unticking_active_in_the_admin_form_sends_the_close_event(alice):
     alice.refresh_from_db()
     assert not alice.is_active
     event = async_to_sync(asyncio.wait_for)(layer.receive(channel), 5)
-    assert event == {"type": EVENT_SOCKET_CLOSE, "v": 1, "reason": "deactivated"}
+    assert event == hub_control(user_group(alice.pk), close_command("deactivated"))
+    assert event["control"] == {"action": "close", "code": CLOSE_SIGNED_OUT, "reason": "deactivated"}

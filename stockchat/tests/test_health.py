@@ -6,13 +6,8 @@ from testsupport.servers import free_port
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def redis_layer(url: str) -> dict:
-    return {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}]},
-        }
-    }
+def redis_layer(url: str, backend: str = "channels_redis.pubsub.RedisPubSubChannelLayer") -> dict:
+    return {"default": {"BACKEND": backend, "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}]}}}
 
 
 async def test_healthz_reports_database_and_channel_layer():
@@ -37,8 +32,11 @@ async def test_healthz_is_503_when_the_channel_layer_is_down(settings):
     assert "127.0.0.1" not in response.content.decode()
 
 
-async def test_healthz_is_200_on_a_real_redis(settings, redis_url):
-    settings.CHANNEL_LAYERS = redis_layer(redis_url)
+@pytest.mark.parametrize(
+    "backend", ["channels_redis.pubsub.RedisPubSubChannelLayer", "channels_redis.core.RedisChannelLayer"]
+)
+async def test_healthz_is_200_on_a_real_redis(settings, redis_url, backend):
+    settings.CHANNEL_LAYERS = redis_layer(redis_url, backend)
     response = await AsyncClient().get("/healthz")
     assert response.status_code == 200, response.content
     assert response.json()["checks"]["channel_layer"] == {"ok": True}

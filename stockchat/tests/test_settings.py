@@ -80,7 +80,7 @@ def test_database_and_redis_urls_switch_to_production_services():
     )
     assert result.returncode == 0, result.stderr
     assert "django.db.backends.postgresql" in result.stdout
-    assert "channels_redis.core.RedisChannelLayer" in result.stdout
+    assert "channels_redis.pubsub.RedisPubSubChannelLayer" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,15 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 
 from stockchat.asgi import application
-from stockchat.consumers import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES
+from stockchat.realtime import socket as socket_module
+from stockchat.realtime.groups import user_group
+from stockchat.realtime.hub import hub_control, hub_event
+from stockchat.realtime.socket import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,4 +82,61 @@ async def test_binary_frames_are_refused_with_an_error(alice, ws_headers):
     await communicator.receive_json_from(timeout=5)
     await communicator.send_to(bytes_data=b"\x00\x01")
     assert (await communicator.receive_json_from(timeout=5))["code"] == "binary_not_supported"
+    await communicator.disconnect()
+
+
+async def test_events_for_the_user_reach_every_socket_of_that_user_only(alice, ws_headers):
+    bob = await database_sync_to_async(get_user_model().objects.create_user)("bob", password="correct-horse-9")
+    tab_one, _, _ = await open_socket(await ws_headers(alice))
+    tab_two, _, _ = await open_socket(await ws_headers(alice))
+    other, _, _ = await open_socket(await ws_headers(bob))
+    for communicator in (tab_one, tab_two, other):
+        await communicator.receive_json_from(timeout=5)  # hello
+
+    await get_channel_layer().group_send(
+        user_group(alice.pk), hub_event(user_group(alice.pk), {"type": "order", "id": 7, "status": "filled"})
+    )
+    for communicator in (tab_one, tab_two):
+        assert await communicator.receive_json_from(timeout=5) == {"type": "order", "id": 7, "status": "filled"}
+    assert await other.receive_nothing(timeout=0.2)
+    for communicator in (tab_one, tab_two, other):
+        await communicator.disconnect()
+
+
+async def test_close_command_closes_the_users_open_sockets(alice, ws_headers):
+    communicator, _, _ = await open_socket(await ws_headers(alice))
+    await communicator.receive_json_from(timeout=5)
+    await get_channel_layer().group_send(
+        user_group(alice.pk), hub_control(user_group(alice.pk), {"action": "close", "code": CLOSE_UNAUTHENTICATED})
+    )
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+
+
+async def test_leave_command_stops_a_group_on_open_sockets(alice, ws_headers):
+    communicator, _, _ = await open_socket(await ws_headers(alice))
+    await communicator.receive_json_from(timeout=5)
+    layer = get_channel_layer()
+    group = user_group(alice.pk)
+    await layer.group_send(group, hub_control(group, {"action": "leave", "group": group, "frame": {"type": "left"}}))
+    assert await communicator.receive_json_from(timeout=5) == {"type": "left"}
+    await layer.group_send(group, hub_event(group, {"type": "order", "id": 1}))
+    assert await communicator.receive_nothing(timeout=0.2)
+    await communicator.disconnect()
+
+
+async def test_a_flood_of_frames_is_refused_with_an_error_not_dropped_silently(alice, ws_headers, monkeypatch):
+    monkeypatch.setattr(socket_module, "FRAME_BURST", 3)
+    monkeypatch.setattr(socket_module, "FRAME_RATE_PER_SECOND", 0.001)
+    communicator, _, _ = await open_socket(await ws_headers(alice))
+    await communicator.receive_json_from(timeout=5)
+    for n in range(5):
+        await communicator.send_json_to({"type": "ping", "ref": n})
+    replies = [await communicator.receive_json_from(timeout=5) for _ in range(5)]
+    assert [reply["type"] for reply in replies] == ["pong", "pong", "pong", "error", "error"]
+    assert replies[3] == {
+        "type": "error",
+        "code": "rate_limited",
+        "detail": "Too many frames; slow down and send this one again.",
+        "ref": 3,
+    }
     await communicator.disconnect()

@@ -1,0 +1,190 @@
+"""Per-process fan-out of channel-layer events to the WebSockets of this process.
+
+The Channels tutorial gives every socket its own channel and adds it to every
+group it follows, so a group message costs one channel-layer delivery, one
+decode and one consumer dispatch (with a thread hop) per socket. Here each
+process subscribes once per group with a single channel, decodes each event
+once, encodes its frame once, and hands the same text to every local socket's
+``Outbox``. See docs/realtime.md for the measurements behind this.
+
+Events sent to a group must carry the group name and the frame to forward::
+
+    {"type": "hub.event", "group": "price.ACME", "frame": {...}, "conflate": "price.ACME"}
+
+``conflate`` (optional) marks latest-value frames: a socket that has not yet
+written an older frame with the same key gets only the newest one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import weakref
+from typing import Any, Protocol
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+
+from stockchat.realtime.tasks import spawn
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPE = "hub.event"
+# Re-announce group membership well before channels-redis forgets it (group_expiry, 1 day).
+MEMBERSHIP_REFRESH_SECONDS = 3600.0
+
+
+def hub_event(group: str, frame: dict[str, Any], *, conflate: str | None = None) -> dict[str, Any]:
+    """The channel-layer message that delivers ``frame`` to the sockets following ``group``."""
+    event: dict[str, Any] = {"type": EVENT_TYPE, "group": group, "frame": frame}
+    if conflate is not None:
+        event["conflate"] = conflate
+    return event
+
+
+def hub_control(group: str, command: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer message that gives ``command`` to every socket following ``group``.
+
+    Commands act on the socket rather than being forwarded to the client: ``{"action": "close",
+    "code": 4401}`` closes it (sign-out), ``{"action": "leave", "group": "..."}`` stops following a
+    group (removed from a conversation, lost access to a stock).
+    """
+    return {"type": EVENT_TYPE, "group": group, "control": command}
+
+
+def encode_frame(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+class Subscriber(Protocol):
+    def deliver(self, text: str, conflate: str | None) -> None:
+        """Queue ``text`` for the socket without waiting; never raises for a slow socket."""
+
+    def control(self, command: dict[str, Any]) -> None:
+        """Act on a command addressed to the socket itself (close, leave a group), without waiting."""
+
+
+class FanoutHub:
+    """Follows channel-layer groups on behalf of local sockets; one per event loop."""
+
+    def __init__(self, layer: BaseChannelLayer) -> None:
+        self.layer = layer
+        self.channel: str | None = None
+        self._groups: dict[str, set[Subscriber]] = {}
+        self._membership_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
+        self.delivered = 0
+
+    async def _ensure_started(self) -> None:
+        if self.channel is not None:
+            return
+        self.channel = await self.layer.new_channel("hub.")
+        self._tasks = [
+            asyncio.create_task(self._read_forever(), name="fanout-hub-reader"),
+            asyncio.create_task(self._refresh_forever(), name="fanout-hub-refresh"),
+        ]
+
+    async def subscribe(self, group: str, subscriber: Subscriber) -> None:
+        # Membership changes are serialised: a group_discard racing a group_add
+        # for the same group could otherwise leave the process unsubscribed.
+        async with self._membership_lock:
+            await self._ensure_started()
+            members = self._groups.get(group)
+            if members is None:
+                await self.layer.group_add(group, self.channel)
+                members = self._groups[group] = set()
+            members.add(subscriber)
+
+    async def unsubscribe(self, group: str, subscriber: Subscriber) -> None:
+        async with self._membership_lock:
+            members = self._groups.get(group)
+            if members is None or subscriber not in members:
+                return
+            members.discard(subscriber)
+            if not members:
+                del self._groups[group]
+                await self.layer.group_discard(group, self.channel)
+
+    async def unsubscribe_all(self, subscriber: Subscriber, groups: set[str]) -> None:
+        for group in list(groups):
+            await self.unsubscribe(group, subscriber)
+
+    def is_subscribed(self, group: str, subscriber: Subscriber) -> bool:
+        return subscriber in self._groups.get(group, ())
+
+    def local_subscribers(self, group: str) -> int:
+        return len(self._groups.get(group, ()))
+
+    def dispatch(self, message: dict[str, Any]) -> int:
+        """Hand one event to every local subscriber of its group; returns how many got it."""
+        if message.get("type") != EVENT_TYPE:
+            logger.warning("fan-out hub ignored a message of type %r", message.get("type"))
+            return 0
+        members = self._groups.get(message.get("group", ""))
+        if not members:
+            return 0
+        command = message.get("control")
+        if command is not None:
+            for subscriber in tuple(members):
+                subscriber.control(command)
+            return len(members)
+        text = encode_frame(message["frame"])
+        conflate = message.get("conflate")
+        # A copy: a subscriber may leave the group from inside deliver().
+        for subscriber in tuple(members):
+            subscriber.deliver(text, conflate)
+        self.delivered += len(members)
+        return len(members)
+
+    async def _read_forever(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A broken connection to Redis: wait and go on; the layer reconnects.
+                # Sockets recover what they missed from the database when they resume.
+                logger.exception("fan-out hub could not read from the channel layer")
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                self.dispatch(message)
+            except Exception:
+                logger.exception("fan-out hub could not dispatch %r", message.get("type"))
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(MEMBERSHIP_REFRESH_SECONDS)
+            async with self._membership_lock:
+                groups = list(self._groups)
+            for group in groups:
+                try:
+                    await self.layer.group_add(group, self.channel)
+                except Exception:
+                    logger.exception("fan-out hub could not refresh group %s", group)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FanoutHub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> FanoutHub:
+    """The hub of the running event loop (one per process under daphne or uvicorn)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    layer = get_channel_layer()
+    if hub is None or hub.layer is not layer:
+        # A new layer appears when CHANNEL_LAYERS changes (tests) or after a reset.
+        if hub is not None:
+            spawn(hub.close(), name="fanout-hub-close")
+        hub = _hubs[loop] = FanoutHub(layer)
+    return hub

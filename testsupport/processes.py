@@ -1,0 +1,79 @@
+"""The app's own processes (daphne, the feed worker) started for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.db import connection
+
+from testsupport.servers import READY_TIMEOUT_SECONDS, ServerUnavailable, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def app_environment(**extra: str) -> dict[str, str]:
+    """The environment of a child process that shares this test's database."""
+    env = dict(os.environ)
+    db = connection.settings_dict
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        raise RuntimeError("processes can share only a PostgreSQL test database")
+    env["DATABASE_URL"] = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+class AppProcess:
+    def __init__(self, args: list[str], env: dict[str, str], name: str) -> None:
+        self.name = name
+        self.log = Path(tempfile.mkstemp(prefix=f"stockchat-{name}-", suffix=".log")[1])
+        self._log_handle = self.log.open("wb")
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log_handle, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for_port(self, port: int) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerUnavailable(f"{self.name} exited: {self.output()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise ServerUnavailable(f"{self.name} did not listen on {port}: {self.output()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log_handle.close()
+        self.log.unlink(missing_ok=True)
+
+
+def start_daphne(env: dict[str, str]) -> tuple[AppProcess, int]:
+    port = free_port()
+    daphne = AppProcess(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "stockchat.asgi:application"],
+        env,
+        name=f"daphne-{port}",
+    )
+    daphne.wait_for_port(port)
+    return daphne, port
+
+
+def start_feed_worker(env: dict[str, str], *args: str) -> AppProcess:
+    return AppProcess([sys.executable, "manage.py", "run_market_feed", *args], env, name="feed-worker")

@@ -1,0 +1,148 @@
+"""Trading events: channel-layer group names and the payloads sent to them.
+
+Only services call the ``*_changed``/``*_recorded`` functions here. Each one
+schedules its send with ``transaction.on_commit``, so an event never announces
+a change that was rolled back. The channel-layer message is a fan-out hub
+event (``stockchat.realtime.hub``): every socket following the group gets the
+payload as it is; quotes are latest-value frames, so a slow socket gets only
+the newest quote of a symbol. Payloads are JSON-safe (decimals as strings,
+times in ISO 8601) and carry ``v`` so clients can tell protocol versions apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from stockchat.realtime.groups import user_group
+from stockchat.realtime.hub import hub_event
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from trading.models import Account, Fill, Order, Quote
+
+log = logging.getLogger(__name__)
+
+EVENT_VERSION = 1
+
+ORDER_UPDATED = "order.updated"
+FILL_CREATED = "fill.created"
+ACCOUNT_UPDATED = "account.updated"
+QUOTE_UPDATED = "quote.updated"
+
+
+def price_group(symbol: str) -> str:
+    return f"price.{symbol}"
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def order_payload(order: Order, symbol: str) -> dict[str, Any]:
+    return {
+        "type": ORDER_UPDATED,
+        "v": EVENT_VERSION,
+        "order": {
+            "id": order.pk,
+            "client_order_id": order.client_order_id,
+            "symbol": symbol,
+            "side": order.side,
+            "type": order.type,
+            "time_in_force": order.time_in_force,
+            "quantity": order.quantity,
+            "limit_price": _money(order.limit_price),
+            "stop_price": _money(order.stop_price),
+            "status": order.status,
+            "filled_quantity": order.filled_quantity,
+            "filled_average_price": _money(order.filled_average_price),
+            "reason": order.reason,
+        },
+    }
+
+
+def fill_payload(fill: Fill, symbol: str) -> dict[str, Any]:
+    return {
+        "type": FILL_CREATED,
+        "v": EVENT_VERSION,
+        "fill": {
+            "id": fill.pk,
+            "order_id": fill.order_id,
+            "symbol": symbol,
+            "side": fill.side,
+            "quantity": fill.quantity,
+            "price": str(fill.price),
+            "amount": str(fill.amount),
+            "realized_pnl": str(fill.realized_pnl),
+            "executed_at": _time(fill.executed_at),
+        },
+    }
+
+
+def account_payload(account: Account) -> dict[str, Any]:
+    return {
+        "type": ACCOUNT_UPDATED,
+        "v": EVENT_VERSION,
+        "account": {
+            "cash": str(account.cash),
+            "reserved": str(account.reserved),
+            "buying_power": str(account.buying_power),
+        },
+    }
+
+
+def quote_payload(quote: Quote, symbol: str) -> dict[str, Any]:
+    return {
+        "type": QUOTE_UPDATED,
+        "v": EVENT_VERSION,
+        "quote": {
+            "symbol": symbol,
+            "price": str(quote.price),
+            "previous_close": str(quote.previous_close),
+            "change": str(quote.change),
+            "at": _time(quote.updated_at),
+        },
+    }
+
+
+def _deliver(group: str, payload: dict[str, Any], conflate: str | None = None) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, hub_event(group, payload, conflate=conflate))
+    except Exception:
+        # The change is committed and readable; a lost live update is repaired
+        # by the client's next read, so a layer outage must not fail the request.
+        log.exception("could not send %s to %s", payload.get("type"), group)
+
+
+def send_on_commit(group: str, payload: dict[str, Any], *, conflate: str | None = None) -> None:
+    transaction.on_commit(lambda: _deliver(group, payload, conflate))
+
+
+def order_changed(order: Order, *, symbol: str, user_id: int) -> None:
+    send_on_commit(user_group(user_id), order_payload(order, symbol))
+
+
+def fill_created(fill: Fill, *, symbol: str, user_id: int) -> None:
+    send_on_commit(user_group(user_id), fill_payload(fill, symbol))
+
+
+def account_changed(account: Account) -> None:
+    send_on_commit(user_group(account.user_id), account_payload(account))
+
+
+def quote_recorded(quote: Quote, *, symbol: str) -> None:
+    group = price_group(symbol)
+    send_on_commit(group, quote_payload(quote, symbol), conflate=group)

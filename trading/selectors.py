@@ -1,0 +1,294 @@
+"""Every trading read that depends on who is asking.
+
+Who may see what is decided here and nowhere else: the API, pages and
+WebSocket consumers all read through these functions.
+
+- A stock restricted to groups exists only for members of one of them (and
+  staff); for everyone else it is not found, never forbidden, so its existence
+  does not leak.
+- Accounts, orders, positions, activity and watchlists are their owner's only,
+  staff included: staff look at other people's books in the admin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from stockchat.errors import NotFound
+from trading.models import (
+    Account,
+    BarInterval,
+    Fill,
+    LedgerEntry,
+    Order,
+    OrderStatus,
+    Position,
+    PriceBar,
+    Quote,
+    Stock,
+    Watchlist,
+    WatchlistItem,
+)
+
+__all__ = ["NotFound"]
+
+STOCK_NOT_FOUND = "stock_not_found"
+ORDER_NOT_FOUND = "order_not_found"
+POSITION_NOT_FOUND = "position_not_found"
+WATCHLIST_NOT_FOUND = "watchlist_not_found"
+ACCOUNT_NOT_FOUND = "account_not_found"
+MAX_BARS = 10_000
+
+
+def _stock_not_found(symbol: object) -> NotFound:
+    return NotFound(f"No stock with symbol {str(symbol)[:12]!r}.", code=STOCK_NOT_FOUND)
+
+
+def stocks_visible(*, viewer) -> QuerySet[Stock]:
+    """The stocks ``viewer`` may know about: unrestricted ones and those shared with their groups."""
+    stocks = Stock.objects.all()
+    if viewer is not None and viewer.is_authenticated and viewer.is_staff:
+        return stocks
+    through = Stock.visible_to_groups.through
+    restricted = Exists(through.objects.filter(stock_id=OuterRef("pk")))
+    if viewer is None or not viewer.is_authenticated:
+        return stocks.filter(~restricted)
+    shared = Exists(through.objects.filter(stock_id=OuterRef("pk"), group__user=viewer))
+    return stocks.filter(~restricted | shared)
+
+
+def stock_list(*, viewer, search: str | None = None, sector: str | None = None) -> QuerySet[Stock]:
+    stocks = stocks_visible(viewer=viewer).select_related("company", "quote")
+    if search:
+        stocks = stocks.filter(Q(symbol__istartswith=search) | Q(company__name__icontains=search))
+    if sector:
+        stocks = stocks.filter(company__sector__iexact=sector)
+    return stocks.order_by("symbol")
+
+
+def stock_get(*, viewer, symbol: str) -> Stock:
+    """The visible stock with ``symbol``; NotFound for an unknown or hidden one alike."""
+    if not isinstance(symbol, str):
+        raise _stock_not_found(symbol)
+    stock = stocks_visible(viewer=viewer).select_related("company", "quote").filter(symbol=symbol.upper()).first()
+    if stock is None:
+        raise _stock_not_found(symbol)
+    return stock
+
+
+def quote_get(*, viewer, symbol: str) -> Quote:
+    stock = stock_get(viewer=viewer, symbol=symbol)
+    try:
+        return stock.quote
+    except Quote.DoesNotExist:
+        raise NotFound(f"{stock.symbol} has no quote yet.", code="quote_not_found") from None
+
+
+def bar_list(
+    *,
+    viewer,
+    symbol: str,
+    interval: str = BarInterval.DAY,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> QuerySet[PriceBar]:
+    stock = stock_get(viewer=viewer, symbol=symbol)
+    bars = PriceBar.objects.filter(stock=stock, interval=interval)
+    if start is not None:
+        bars = bars.filter(start__gte=start)
+    if end is not None:
+        bars = bars.filter(start__lt=end)
+    return bars.order_by("start")
+
+
+def account_get(*, viewer) -> Account:
+    account = Account.objects.filter(user=viewer).first() if viewer.is_authenticated else None
+    if account is None:
+        raise NotFound("This user has no trading account.", code=ACCOUNT_NOT_FOUND)
+    return account
+
+
+def order_list(*, viewer, status: str = "all", symbol: str | None = None, side: str | None = None) -> QuerySet[Order]:
+    """The viewer's orders. ``status`` is ``open``, ``closed``, ``all`` or one order status."""
+    orders = Order.objects.filter(account__user=viewer).select_related("stock")
+    if status == "open":
+        orders = orders.filter(status=OrderStatus.NEW)
+    elif status == "closed":
+        orders = orders.exclude(status=OrderStatus.NEW)
+    elif status in OrderStatus.values:
+        orders = orders.filter(status=status)
+    if symbol:
+        orders = orders.filter(stock__symbol=symbol.upper())
+    if side:
+        orders = orders.filter(side=side)
+    return orders.order_by("-id")
+
+
+def order_get(*, viewer, order_id: object) -> Order:
+    """The viewer's order; someone else's is not found."""
+    try:
+        order_id = int(order_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such order.", code=ORDER_NOT_FOUND) from None
+    order = Order.objects.filter(account__user=viewer, pk=order_id).select_related("stock").first()
+    if order is None:
+        raise NotFound("No such order.", code=ORDER_NOT_FOUND)
+    return order
+
+
+def order_get_by_client_id(*, viewer, client_order_id: str) -> Order:
+    order = Order.objects.filter(account__user=viewer, client_order_id=client_order_id).select_related("stock").first()
+    if order is None:
+        raise NotFound("No order with that client_order_id.", code=ORDER_NOT_FOUND)
+    return order
+
+
+def position_list(*, viewer) -> QuerySet[Position]:
+    """The viewer's open positions (quantity above zero), with their quotes.
+
+    Owners always see what they hold, even if a stock was restricted after
+    they bought it: hiding it would make their books look wrong.
+    """
+    return (
+        Position.objects.filter(account__user=viewer, quantity__gt=0)
+        .select_related("stock", "stock__quote")
+        .order_by("stock__symbol")
+    )
+
+
+def position_get(*, viewer, symbol: str) -> Position:
+    position = position_list(viewer=viewer).filter(stock__symbol=str(symbol).upper()).first()
+    if position is None:
+        raise NotFound(f"No open position in {str(symbol)[:12]!r}.", code=POSITION_NOT_FOUND)
+    return position
+
+
+def activity_list(*, viewer, kind: str | None = None) -> QuerySet[LedgerEntry]:
+    """The viewer's cash movements, newest first, each with its fill if it was a trade."""
+    entries = LedgerEntry.objects.filter(account__user=viewer).select_related("fill", "fill__stock")
+    if kind:
+        entries = entries.filter(kind=kind)
+    return entries.order_by("-id")
+
+
+def fill_list(*, viewer) -> QuerySet[Fill]:
+    return Fill.objects.filter(account__user=viewer).select_related("stock").order_by("-id")
+
+
+def watchlist_list(*, viewer) -> QuerySet[Watchlist]:
+    """The viewer's watchlists; stocks the viewer can no longer see are left out of them."""
+    visible_items = WatchlistItem.objects.filter(stock__in=stocks_visible(viewer=viewer)).select_related(
+        "stock", "stock__company", "stock__quote"
+    )
+    return (
+        Watchlist.objects.filter(owner=viewer)
+        .prefetch_related(Prefetch("items", queryset=visible_items))
+        .order_by("-id")
+    )
+
+
+def watchlist_get(*, viewer, watchlist_id: object) -> Watchlist:
+    try:
+        watchlist_id = int(watchlist_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such watchlist.", code=WATCHLIST_NOT_FOUND) from None
+    watchlist = watchlist_list(viewer=viewer).filter(pk=watchlist_id).first()
+    if watchlist is None:
+        raise NotFound("No such watchlist.", code=WATCHLIST_NOT_FOUND)
+    return watchlist
+
+
+@dataclass(frozen=True)
+class PortfolioSummary:
+    cash: Decimal
+    reserved: Decimal
+    buying_power: Decimal
+    long_market_value: Decimal
+    equity: Decimal
+    last_equity: Decimal
+    unrealized_pnl: Decimal
+    realized_pnl: Decimal
+
+
+def position_market_value(position: Position) -> Decimal:
+    quote = getattr(position.stock, "quote", None)
+    price = quote.price if quote is not None else position.average_cost
+    return (position.quantity * price).quantize(Decimal("0.01"))
+
+
+def portfolio_summary(*, viewer) -> PortfolioSummary:
+    account = account_get(viewer=viewer)
+    positions = list(position_list(viewer=viewer))
+    market_value = sum((position_market_value(p) for p in positions), Decimal("0"))
+    cost = sum(((p.quantity * p.average_cost).quantize(Decimal("0.01")) for p in positions), Decimal("0"))
+    previous_value = Decimal("0")
+    for p in positions:
+        quote = getattr(p.stock, "quote", None)
+        price = quote.previous_close if quote is not None else p.average_cost
+        previous_value += (p.quantity * price).quantize(Decimal("0.01"))
+    realized = sum(Position.objects.filter(account=account).values_list("realized_pnl", flat=True), Decimal("0"))
+    return PortfolioSummary(
+        cash=account.cash,
+        reserved=account.reserved,
+        buying_power=account.buying_power,
+        long_market_value=market_value,
+        equity=account.cash + market_value,
+        last_equity=account.cash + previous_value,
+        unrealized_pnl=market_value - cost,
+        realized_pnl=realized,
+    )
+
+
+@dataclass(frozen=True)
+class PortfolioPoint:
+    day: date
+    cash: Decimal
+    equity: Decimal
+
+
+def portfolio_history(*, viewer, days: int = 30) -> list[PortfolioPoint]:
+    """End-of-day cash and equity for the last ``days`` days, from the ledger, fills and daily bars.
+
+    Computed from history rather than stored, so it can never disagree with
+    the books. Three queries whatever the number of days or trades.
+    """
+    account = account_get(viewer=viewer)
+    today = timezone.now().date()
+    first = today - timedelta(days=days - 1)
+    entries = list(account.ledger_entries.order_by("id").values_list("created_at", "balance_after"))
+    fills = list(account.fills.order_by("id").values_list("executed_at", "stock_id", "side", "quantity"))
+    stock_ids = {stock_id for _, stock_id, _, _ in fills}
+    closes: dict[tuple[int, date], Decimal] = {}
+    for stock_id, start, close in PriceBar.objects.filter(
+        stock_id__in=stock_ids, interval=BarInterval.DAY, start__date__gte=first - timedelta(days=10)
+    ).values_list("stock_id", "start", "close"):
+        closes[(stock_id, start.date())] = close
+    points: list[PortfolioPoint] = []
+    cash = Decimal("0")
+    holdings: dict[int, int] = {}
+    last_close: dict[int, Decimal] = {}
+    entry_index = fill_index = 0
+    day = first - timedelta(days=10)
+    while day <= today:
+        while entry_index < len(entries) and entries[entry_index][0].date() <= day:
+            cash = entries[entry_index][1]
+            entry_index += 1
+        while fill_index < len(fills) and fills[fill_index][0].date() <= day:
+            _, stock_id, side, quantity = fills[fill_index]
+            holdings[stock_id] = holdings.get(stock_id, 0) + (quantity if side == "buy" else -quantity)
+            fill_index += 1
+        for stock_id in holdings:
+            if (stock_id, day) in closes:
+                last_close[stock_id] = closes[(stock_id, day)]
+        if day >= first and (entry_index or fill_index):
+            value = sum(
+                (qty * last_close.get(stock_id, Decimal("0")) for stock_id, qty in holdings.items()), Decimal("0")
+            )
+            points.append(PortfolioPoint(day=day, cash=cash, equity=(cash + value).quantize(Decimal("0.01"))))
+        day += timedelta(days=1)
+    return points

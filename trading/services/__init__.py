@@ -1,0 +1,37 @@
+"""Every write to trading data goes through a function in this package.
+
+Each service owns its transaction, takes row locks in one fixed order (account,
+then position, then order) so two services never wait on each other in a
+circle, and schedules its events on commit.
+"""
+
+from __future__ import annotations
+
+from trading.services.accounts import account_credit, account_open, account_withdraw
+from trading.services.execution import order_execute
+from trading.services.market import quote_record, stock_set_halted
+from trading.services.orders import order_cancel, order_place, orders_expire_day
+from trading.services.watchlists import (
+    watchlist_create,
+    watchlist_delete,
+    watchlist_item_add,
+    watchlist_item_remove,
+    watchlist_rename,
+)
+
+__all__ = [
+    "account_credit",
+    "account_open",
+    "account_withdraw",
+    "order_cancel",
+    "order_execute",
+    "order_place",
+    "orders_expire_day",
+    "quote_record",
+    "stock_set_halted",
+    "watchlist_create",
+    "watchlist_delete",
+    "watchlist_item_add",
+    "watchlist_item_remove",
+    "watchlist_rename",
+]
