@@ -241,3 +241,7 @@ STOCKCHAT_MARKET_FEED_INTERVAL = env_float(ENV, "STOCKCHAT_MARKET_FEED_INTERVAL"
 # --- stockchat ----------------------------------------------------------------------
 # Cash a new paper-trading account opens with, in the account currency.
 STOCKCHAT_OPENING_CASH = env_decimal(ENV, "STOCKCHAT_OPENING_CASH", "100000.00")
+
+# --- chat -----------------------------------------------------------------------------
+# Messages one user may send a minute, across all conversations and sockets.
+STOCKCHAT_CHAT_SENDS_PER_MINUTE = env_int(ENV, "STOCKCHAT_CHAT_SENDS_PER_MINUTE", 60)
