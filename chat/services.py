@@ -97,7 +97,7 @@ def _membership_for_update(*, user, conversation_id: object) -> Membership:
         pk = int(conversation_id)
     except (TypeError, ValueError):
         raise conversation_not_found() from None
-    conversation = Conversation.objects.select_for_update().select_related("stock").filter(pk=pk).first()
+    conversation = Conversation.objects.select_for_update(of=("self",)).select_related("stock").filter(pk=pk).first()
     membership = None
     if conversation is not None:
         membership = Membership.objects.filter(conversation=conversation, user=user).first()
@@ -224,7 +224,7 @@ def _remove(membership: Membership, *, reason: str) -> None:
 def member_remove(*, actor, conversation_id: object, user_id: object, moderate: bool = False) -> None:
     """Remove a member of a group: by one of its owners, or by staff moderating (``moderate``)."""
     if moderate and actor.is_staff:
-        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        conversation = Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
         if conversation is None:
             raise conversation_not_found()
     else:
@@ -367,7 +367,7 @@ def fill_share(
 
 def _own_message_for_update(*, user, message_id: object) -> Message:
     message = message_get(viewer=user, message_id=message_id)
-    message = Message.objects.select_for_update().select_related("author").get(pk=message.pk)
+    message = Message.objects.select_for_update(of=("self",)).select_related("author").get(pk=message.pk)
     if message.author_id != user.pk:
         raise ServiceError(NOT_THE_AUTHOR, "Only the author may change a message.", status=403)
     if message.deleted_at is not None:
@@ -390,7 +390,7 @@ def message_delete(*, user, message_id: object, moderate: bool = False) -> Messa
     """Delete a message: its author, or staff moderating (``moderate``). The id stays as a
     blank tombstone, so readers that resume see that it is gone."""
     if moderate and user.is_staff:
-        message = Message.objects.select_for_update().select_related("author").filter(pk=message_id).first()
+        message = Message.objects.select_for_update(of=("self",)).select_related("author").filter(pk=message_id).first()
         if message is None:
             raise NotFound("No such message.", code="message_not_found")
         if message.deleted_at is not None:
