@@ -84,7 +84,9 @@ def test_membership_matrix(api_world, actor, method, url, body, expected):
         text = response.content.decode()
         # Nothing about the conversation in a refusal to an outsider.
         if actor == "outsider":
-            assert "the plan" not in text and "alice" not in text and "Traders" not in text
+            assert "the plan" not in text
+            assert "alice" not in text
+            assert "Traders" not in text
 
 
 @pytest.mark.parametrize("actor", ["owner", "member", "outsider"])
@@ -115,12 +117,16 @@ def test_conversation_list_shape(api_world):
     world = api_world
     listed = client_for(world.member).get("/api/v1/conversations").json()
     group = next(c for c in listed if c["id"] == world.group.pk)
-    assert group["kind"] == "group" and group["title"] == "Traders" and group["role"] == "member"
+    assert group["kind"] == "group"
+    assert group["title"] == "Traders"
+    assert group["role"] == "member"
     assert group["unread_count"] == 1
     assert group["last_message"]["body"] == "the plan"
     assert group["last_message"]["author"] == {"id": world.owner.pk, "username": "alice"}
     read = client_for(world.member).post(
-        f"/api/v1/conversations/{world.group.pk}/read", {"message_id": world.message.pk}, content_type="application/json"
+        f"/api/v1/conversations/{world.group.pk}/read",
+        {"message_id": world.message.pk},
+        content_type="application/json",
     )
     assert read.json() == {
         "conversation_id": world.group.pk,
@@ -180,9 +186,7 @@ def test_history_pages_link_older_and_newer(api_world):
     assert [m["id"] for m in client.get(forward["next"]).json()["results"]] == ids[4:]
 
 
-@pytest.mark.parametrize(
-    "query", ["before=1&after=2", "before=x", "limit=0", "limit=1000", "first=-1", "after=1.5"]
-)
+@pytest.mark.parametrize("query", ["before=1&after=2", "before=x", "limit=0", "limit=1000", "first=-1", "after=1.5"])
 def test_bad_history_queries_are_refused(api_world, query):
     response = client_for(api_world.owner).get(f"/api/v1/conversations/{api_world.group.pk}/messages?{query}")
     assert response.status_code == 400
@@ -203,7 +207,9 @@ def test_too_long_and_rate_limited_sends_are_refused_clearly(api_world, settings
     client = client_for(api_world.member)
     url = f"/api/v1/conversations/{api_world.group.pk}/messages"
     long = client.post(url, {"body": "x" * 4001}, content_type="application/json")
-    assert long.status_code == 400 and long.json()["code"] == "invalid" and "4000" in long.json()["detail"]
+    assert long.status_code == 400
+    assert long.json()["code"] == "invalid"
+    assert "4000" in long.json()["detail"]
     settings.STOCKCHAT_CHAT_SENDS_PER_MINUTE = 1
     assert client.post(url, {"body": "one"}, content_type="application/json").status_code == 201
     limited = client.post(url, {"body": "two"}, content_type="application/json")
@@ -237,7 +243,8 @@ def test_the_admin_moderates_through_the_services(api_world, make_user):
     response = admin.post("/admin/chat/message/", {"action": "delete_messages", "_selected_action": [world.message.pk]})
     assert response.status_code == 302
     world.message.refresh_from_db()
-    assert world.message.deleted_at is not None and world.message.body == ""
+    assert world.message.deleted_at is not None
+    assert world.message.body == ""
     assert admin.get(f"/admin/chat/conversation/{world.group.pk}/change/").status_code == 200
     # Not for non-staff.
     assert client_for(world.owner).get("/admin/chat/message/").status_code == 302

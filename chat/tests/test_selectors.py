@@ -65,7 +65,8 @@ def test_history_pages_before_and_after_without_gaps_or_overlaps(world):
     assert not oldest.has_older
     after = selectors.message_history(viewer=world.member, conversation_id=world.group.pk, after=ids[1], limit=4)
     assert [m.pk for m in after.messages] == ids[2:6]
-    assert after.has_newer and after.has_older
+    assert after.has_newer
+    assert after.has_older
     rest = selectors.message_history(viewer=world.member, conversation_id=world.group.pk, after=ids[5], limit=4)
     assert [m.pk for m in rest.messages] == ids[6:]
     assert not rest.has_newer
@@ -83,10 +84,16 @@ def test_history_keeps_deleted_messages_as_blank_tombstones(world):
 @pytest.mark.parametrize("conversation_id", ["group", "direct", 424242, "abc", -1, 0, None])
 def test_non_members_read_nothing_and_cannot_tell_existing_from_missing(world, conversation_id):
     send(world.owner, world.group, "private")
-    conversation_id = getattr(world, conversation_id).pk if isinstance(conversation_id, str) and conversation_id in {
-        "group",
-        "direct",
-    } else conversation_id
+    conversation_id = (
+        getattr(world, conversation_id).pk
+        if isinstance(conversation_id, str)
+        and conversation_id
+        in {
+            "group",
+            "direct",
+        }
+        else conversation_id
+    )
     for read in (selectors.message_history, selectors.member_list, selectors.conversation_summary):
         with pytest.raises(NotFound) as exc:
             read(viewer=world.outsider, conversation_id=conversation_id)
@@ -129,7 +136,8 @@ def test_search_on_postgresql_stems_words_and_uses_the_index(world):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'chat_message_body_fts'")
         (definition,) = cursor.fetchone()
-        assert "gin" in definition.lower() and "to_tsvector" in definition
+        assert "gin" in definition.lower()
+        assert "to_tsvector" in definition
         cursor.execute("SET enable_seqscan = off")
         query = selectors.message_search(viewer=world.owner, query="anvils")
         sql, params = query.query.sql_with_params()

@@ -92,7 +92,8 @@ def test_stock_room_is_one_per_stock_and_joining_is_idempotent(world):
     room = services.stock_room_join(user=world.outsider, symbol="acme")
     assert services.stock_room_join(user=world.member, symbol="ACME").pk == room.pk
     assert services.stock_room_join(user=world.member, symbol="ACME").pk == room.pk
-    assert room.kind == ConversationKind.STOCK and room.stock == world.acme
+    assert room.kind == ConversationKind.STOCK
+    assert room.stock == world.acme
     assert Membership.objects.filter(conversation=room).count() == 2
 
 
@@ -110,7 +111,8 @@ def test_a_hidden_stock_has_no_room_for_those_who_cannot_see_it(world):
 def test_only_owners_add_members(world):
     with pytest.raises(ServiceError) as exc:
         services.member_add(actor=world.member, conversation_id=world.group.pk, username="carol")
-    assert exc.value.code == services.NOT_AN_OWNER and exc.value.status == 403
+    assert exc.value.code == services.NOT_AN_OWNER
+    assert exc.value.status == 403
     with pytest.raises(NotFound):
         services.member_add(actor=world.outsider, conversation_id=world.group.pk, username="carol")
     services.member_add(actor=world.owner, conversation_id=world.group.pk, username="carol")
@@ -136,7 +138,12 @@ def test_removing_a_member_makes_their_sockets_leave_then_tells_the_others(world
         "control": {
             "action": "leave",
             "group": group,
-            "frame": {"type": "chat.conversation.removed", "v": 1, "conversation_id": world.group.pk, "reason": "removed"},
+            "frame": {
+                "type": "chat.conversation.removed",
+                "v": 1,
+                "conversation_id": world.group.pk,
+                "reason": "removed",
+            },
         },
     }
     assert sent[1]["group"] == group
@@ -203,9 +210,13 @@ def test_send_saves_first_and_announces_on_commit(world, sent):
 
 
 def test_a_rolled_back_send_is_never_announced(world, sent):
-    with _on_commit(), pytest.raises(RuntimeError), transaction.atomic():
+    @transaction.atomic
+    def send_then_fail():
         services.message_send(user=world.member, conversation_id=world.group.pk, body="oops")
         raise RuntimeError
+
+    with _on_commit(), pytest.raises(RuntimeError):
+        send_then_fail()
     assert sent == []
     assert not Message.objects.exists()
 
@@ -220,12 +231,15 @@ def test_non_members_cannot_send_and_learn_nothing(world):
 
 def test_a_resent_client_message_id_returns_the_saved_message(world, sent):
     with _on_commit():
-        first = services.message_send(user=world.owner, conversation_id=world.group.pk, body="a", client_message_id="c1")
+        first = services.message_send(
+            user=world.owner, conversation_id=world.group.pk, body="a", client_message_id="c1"
+        )
         again = services.message_send(
             user=world.owner, conversation_id=world.group.pk, body="changed", client_message_id="c1"
         )
     assert (first.was_replayed, again.was_replayed) == (False, True)
-    assert again.pk == first.pk and again.body == "a"
+    assert again.pk == first.pk
+    assert again.body == "a"
     assert Message.objects.count() == 1
     assert len(sent) == 1
     # Client ids are per author: the same id from someone else is a different message.
@@ -241,7 +255,12 @@ def test_the_database_refuses_a_duplicate_client_message_id(world):
 
 @pytest.mark.parametrize(
     ("body", "code"),
-    [("", services.EMPTY_MESSAGE), ("   ", services.EMPTY_MESSAGE), ("x" * 4001, services.BODY_TOO_LONG), (7, "invalid")],
+    [
+        ("", services.EMPTY_MESSAGE),
+        ("   ", services.EMPTY_MESSAGE),
+        ("x" * 4001, services.BODY_TOO_LONG),
+        (7, "invalid"),
+    ],
 )
 def test_bad_bodies_are_refused_with_a_clear_code(world, body, code):
     with pytest.raises(ServiceError) as exc:
@@ -267,7 +286,8 @@ def test_sending_is_rate_limited_per_user_across_conversations(world, settings):
     services.message_send(user=world.owner, conversation_id=world.group.pk, body="3", client_message_id="m3")
     with pytest.raises(ServiceError) as exc:
         services.message_send(user=world.owner, conversation_id=world.direct.pk, body="4")
-    assert exc.value.code == services.RATE_LIMITED and exc.value.status == 429
+    assert exc.value.code == services.RATE_LIMITED
+    assert exc.value.status == 429
     assert "3 messages a minute" in exc.value.detail
     # A resend of a saved message is not a new send, and others are not limited.
     assert services.message_send(
@@ -293,9 +313,11 @@ def test_authors_edit_and_delete_their_own_messages_only(world, sent):
     assert edited.edited_at is not None
     assert [f["type"] for f in frames(sent)] == ["chat.message.edited", "chat.message.deleted"]
     assert frames(sent)[0]["message"]["body"] == "typo"
-    assert frames(sent)[1]["message"]["body"] == "" and frames(sent)[1]["message"]["deleted"]
+    assert frames(sent)[1]["message"]["body"] == ""
+    assert frames(sent)[1]["message"]["deleted"]
     message.refresh_from_db()
-    assert message.body == "" and message.deleted_at is not None
+    assert message.body == ""
+    assert message.deleted_at is not None
     with pytest.raises(ServiceError) as exc:
         services.message_edit(user=world.member, message_id=message.pk, body="back")
     assert exc.value.code == services.MESSAGE_DELETED
@@ -305,7 +327,8 @@ def test_staff_moderating_delete_any_message(world, make_user):
     message = services.message_send(user=world.member, conversation_id=world.group.pk, body="spam")
     services.message_delete(user=make_user("mod", is_staff=True), message_id=message.pk, moderate=True)
     message.refresh_from_db()
-    assert message.deleted_at is not None and message.body == ""
+    assert message.deleted_at is not None
+    assert message.body == ""
 
 
 def test_share_a_fill_of_ones_own_only(world, settings):
@@ -337,9 +360,7 @@ def test_share_a_fill_of_ones_own_only(world, settings):
 
 def test_unread_counts_messages_by_others_after_the_read_marker(world, sent):
     services.message_send(user=world.member, conversation_id=world.group.pk, body="mine")
-    ids = [
-        services.message_send(user=world.owner, conversation_id=world.group.pk, body=f"m{n}").pk for n in range(4)
-    ]
+    ids = [services.message_send(user=world.owner, conversation_id=world.group.pk, body=f"m{n}").pk for n in range(4)]
     assert selectors.unread_count(viewer=world.member, conversation_id=world.group.pk) == 4
     # Sending marks everything up to one's own message read.
     assert selectors.unread_count(viewer=world.owner, conversation_id=world.group.pk) == 0
