@@ -37,10 +37,13 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The seq of the newest message; written under this row's lock by chat.services.message_send.
+    last_seq = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=ConversationKind.values), name="chat_conversation_kind"),
+            models.CheckConstraint(condition=Q(last_seq__gte=0), name="chat_conversation_last_seq"),
             models.CheckConstraint(
                 condition=Q(kind=ConversationKind.DIRECT, direct_key__isnull=False)
                 | Q(~Q(kind=ConversationKind.DIRECT), direct_key__isnull=True),
@@ -93,6 +96,8 @@ class Message(models.Model):
     # Ids increase with every message; clients resume from the last id they saw.
     id = models.BigAutoField(primary_key=True)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # 1, 2, 3... within the conversation, without holes: a client that sees a jump missed messages.
+    seq = models.BigIntegerField()
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="chat_messages"
     )
@@ -118,6 +123,8 @@ class Message(models.Model):
                 condition=Q(deleted_at__isnull=True) | Q(body="", payload__isnull=True),
                 name="chat_message_deleted_is_blank",
             ),
+            models.CheckConstraint(condition=Q(seq__gt=0), name="chat_message_seq_positive"),
+            models.UniqueConstraint(fields=["conversation", "seq"], name="chat_message_seq_unique"),
             models.UniqueConstraint(
                 fields=["author", "conversation", "client_message_id"],
                 condition=Q(client_message_id__isnull=False),

@@ -99,6 +99,7 @@ def message_data(message: Message, *, visible: set[str]) -> dict[str, Any]:
     return {
         "id": message.pk,
         "conversation_id": message.conversation_id,
+        "seq": message.seq,
         "author": None if author is None else {"id": author.pk, "username": author.get_username()},
         "body": message.body,
         "payload": message.payload,

@@ -306,8 +306,12 @@ def message_send(
                 if existing is not None:
                     return existing
             _check_rate(user)
+            conversation = mine.conversation
+            conversation.last_seq += 1
+            Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq)
             message = Message.objects.create(
-                conversation=mine.conversation,
+                conversation=conversation,
+                seq=conversation.last_seq,
                 author=user,
                 body=body,
                 payload=payload,

@@ -195,6 +195,7 @@ def test_send_saves_first_and_announces_on_commit(world, sent):
                 "message": {
                     "id": message.pk,
                     "conversation_id": world.group.pk,
+                    "seq": 1,
                     "author": {"id": world.member.pk, "username": "bob"},
                     "body": "hi $ACME",
                     "payload": None,
@@ -250,7 +251,7 @@ def test_a_resent_client_message_id_returns_the_saved_message(world, sent):
 def test_the_database_refuses_a_duplicate_client_message_id(world):
     services.message_send(user=world.owner, conversation_id=world.group.pk, body="a", client_message_id="c1")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Message.objects.create(conversation=world.group, author=world.owner, body="b", client_message_id="c1")
+        Message.objects.create(conversation=world.group, seq=2, author=world.owner, body="b", client_message_id="c1")
 
 
 @pytest.mark.parametrize(
@@ -271,7 +272,28 @@ def test_bad_bodies_are_refused_with_a_clear_code(world, body, code):
 
 def test_the_database_bounds_the_body_length(world):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Message.objects.create(conversation=world.group, author=world.owner, body="x" * 4001)
+        Message.objects.create(conversation=world.group, seq=1, author=world.owner, body="x" * 4001)
+
+
+def test_the_database_keeps_seq_unique_per_conversation(world):
+    services.message_send(user=world.owner, conversation_id=world.group.pk, body="first")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(conversation=world.group, seq=1, author=world.owner, body="again")
+    # Another conversation counts on its own.
+    assert services.message_send(user=world.owner, conversation_id=world.direct.pk, body="first").seq == 1
+
+
+def test_seq_counts_a_conversations_messages_without_holes(world):
+    seqs = [services.message_send(user=world.owner, conversation_id=world.group.pk, body=f"{n}").seq for n in range(3)]
+    services.message_send(user=world.owner, conversation_id=world.group.pk, body="again", client_message_id="r")
+    services.message_send(user=world.owner, conversation_id=world.group.pk, body="again", client_message_id="r")
+    assert seqs == [1, 2, 3]
+    assert list(Message.objects.filter(conversation=world.group).order_by("id").values_list("seq", flat=True)) == [
+        1,
+        2,
+        3,
+        4,
+    ]
 
 
 def test_a_body_of_exactly_the_limit_is_accepted(world):
