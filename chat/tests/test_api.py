@@ -248,3 +248,14 @@ def test_the_admin_moderates_through_the_services(api_world, make_user):
     assert admin.get(f"/admin/chat/conversation/{world.group.pk}/change/").status_code == 200
     # Not for non-staff.
     assert client_for(world.owner).get("/admin/chat/message/").status_code == 302
+
+
+def test_session_writes_need_the_csrf_token(api_world):
+    client = client_for(api_world.member)
+    client.handler.enforce_csrf_checks = True
+    response = client.post(
+        f"/api/v1/conversations/{api_world.group.pk}/messages", {"body": "forged"}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert not Message.objects.filter(body="forged").exists()
