@@ -25,6 +25,7 @@ import weakref
 from typing import Any, Protocol
 
 from channels.layers import BaseChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from stockchat.realtime.tasks import spawn
 
@@ -33,9 +34,10 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE = "hub.event"
 # Re-announce group membership well before channels-redis forgets it (group_expiry, 1 day).
 MEMBERSHIP_REFRESH_SECONDS = 3600.0
-# The hub sends itself a probe this often; one that does not come back by the next
-# probe means the subscription is gone (Redis restarted: channels-redis's pub/sub
-# layer does not subscribe again by itself), and the hub subscribes anew.
+# On the Redis pub/sub layer the hub sends itself a probe this often; one that does
+# not come back by the next probe means the subscription is gone (Redis restarted:
+# channels-redis's pub/sub layer does not subscribe again by itself), and the hub
+# subscribes anew.
 PROBE_TYPE = "hub.probe"
 PROBE_INTERVAL_SECONDS = 5.0
 
@@ -73,13 +75,18 @@ class Subscriber(Protocol):
 class FanoutHub:
     """Follows channel-layer groups on behalf of local sockets; one per event loop."""
 
-    def __init__(self, layer: BaseChannelLayer, *, probe_interval: float = PROBE_INTERVAL_SECONDS) -> None:
+    def __init__(self, layer: BaseChannelLayer, *, probe_interval: float | None = None) -> None:
         self.layer = layer
         self.channel: str | None = None
         self._groups: dict[str, set[Subscriber]] = {}
         self._membership_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         self._reader: asyncio.Task | None = None
+        # Only the pub/sub layer loses subscriptions for good; flushing the in-memory layer
+        # would drop queued events, and flushing the core Redis layer would empty Redis for
+        # every process.
+        if probe_interval is None and isinstance(layer, RedisPubSubChannelLayer):
+            probe_interval = PROBE_INTERVAL_SECONDS
         self._probe_interval = probe_interval
         self._probe_pending = False
         self.delivered = 0
@@ -90,10 +97,9 @@ class FanoutHub:
             return
         self.channel = await self.layer.new_channel("hub.")
         self._reader = asyncio.create_task(self._read_forever(), name="fanout-hub-reader")
-        self._tasks = [
-            asyncio.create_task(self._refresh_forever(), name="fanout-hub-refresh"),
-            asyncio.create_task(self._watch_forever(), name="fanout-hub-watch"),
-        ]
+        self._tasks = [asyncio.create_task(self._refresh_forever(), name="fanout-hub-refresh")]
+        if self._probe_interval is not None:
+            self._tasks.append(asyncio.create_task(self._watch_forever(), name="fanout-hub-watch"))
 
     async def subscribe(self, group: str, subscriber: Subscriber) -> None:
         # Membership changes are serialised: a group_discard racing a group_add
