@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from chat.models import Conversation, ConversationKind, Membership, Message
@@ -46,15 +46,25 @@ def _as_id(value: object) -> int | None:
     return None
 
 
+def memberships_of(viewer) -> QuerySet[Membership]:
+    """The viewer's memberships that count: a stock room only while the viewer may see its stock
+    (a user who loses access to a restricted stock loses its room with it)."""
+    return Membership.objects.filter(user=viewer).filter(
+        Q(conversation__stock__isnull=True) | Q(conversation__stock__in=stocks_visible(viewer=viewer))
+    )
+
+
+def member_conversations(viewer) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(pk__in=memberships_of(viewer).values("conversation_id"))
+
+
 def membership_get(*, viewer, conversation_id: object) -> Membership:
     """The viewer's membership of the conversation; NotFound for non-members and unknown ids alike."""
     pk = _as_id(conversation_id)
     if pk is None or viewer is None or not viewer.is_authenticated:
         raise conversation_not_found()
     membership = (
-        Membership.objects.select_related("conversation", "conversation__stock")
-        .filter(user=viewer, conversation_id=pk)
-        .first()
+        memberships_of(viewer).select_related("conversation", "conversation__stock").filter(conversation_id=pk).first()
     )
     if membership is None:
         raise conversation_not_found()
@@ -63,9 +73,9 @@ def membership_get(*, viewer, conversation_id: object) -> Membership:
 
 def member_conversation_ids(*, viewer, conversation_ids: Iterable[int]) -> set[int]:
     return set(
-        Membership.objects.filter(user=viewer, conversation_id__in=list(conversation_ids)).values_list(
-            "conversation_id", flat=True
-        )
+        memberships_of(viewer)
+        .filter(conversation_id__in=list(conversation_ids))
+        .values_list("conversation_id", flat=True)
     )
 
 
@@ -169,7 +179,11 @@ def message_get(*, viewer, message_id: object) -> Message:
     pk = _as_id(message_id)
     message = None
     if pk is not None and viewer is not None and viewer.is_authenticated:
-        message = Message.objects.select_related("author").filter(pk=pk, conversation__memberships__user=viewer).first()
+        message = (
+            Message.objects.select_related("author")
+            .filter(pk=pk, conversation__in=member_conversations(viewer))
+            .first()
+        )
     if message is None:
         raise NotFound("No such message.", code=MESSAGE_NOT_FOUND)
     return message
@@ -204,7 +218,7 @@ def conversation_list(*, viewer, conversation_id: int | None = None) -> list[Con
         .annotate(n=Count("id"))
         .values("n")
     )
-    mine = Membership.objects.filter(user=viewer)
+    mine = memberships_of(viewer)
     if conversation_id is not None:
         mine = mine.filter(conversation_id=conversation_id)
     memberships = list(
@@ -287,18 +301,22 @@ def message_search(*, viewer, query: str) -> QuerySet[Message]:
     the same expression. Other databases: a case-insensitive substring match.
     """
     query = (query or "").strip()[:MAX_SEARCH_LENGTH]
-    messages = Message.objects.filter(conversation__memberships__user=viewer, deleted_at__isnull=True).select_related(
-        "author"
-    )
+    messages = Message.objects.filter(
+        conversation__in=member_conversations(viewer), deleted_at__isnull=True
+    ).select_related("author")
     if not query:
         return messages.none()
+    return matching(messages, query).order_by("-id")
+
+
+def matching(messages: QuerySet[Message], query: str) -> QuerySet[Message]:
+    """``messages`` whose body matches ``query``; on PostgreSQL the expression is the one the
+    GIN index ``chat_message_body_fts`` is built on."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
         vector = SearchVector("body", config="english")
-        messages = messages.annotate(search=vector).filter(
+        return messages.annotate(search=vector).filter(
             search=SearchQuery(query, config="english", search_type="websearch")
         )
-    else:
-        messages = messages.filter(body__icontains=query)
-    return messages.order_by("-id")
+    return messages.filter(body__icontains=query)

@@ -31,6 +31,7 @@ from chat.models import (
 from chat.selectors import (
     conversation_not_found,
     member_data,
+    memberships_of,
     message_broadcast_data,
     message_get,
 )
@@ -100,7 +101,7 @@ def _membership_for_update(*, user, conversation_id: object) -> Membership:
     conversation = Conversation.objects.select_for_update(of=("self",)).select_related("stock").filter(pk=pk).first()
     membership = None
     if conversation is not None:
-        membership = Membership.objects.filter(conversation=conversation, user=user).first()
+        membership = memberships_of(user).filter(conversation=conversation).first()
     if membership is None:
         raise conversation_not_found()
     membership.conversation = conversation

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chat import selectors, services
+from chat.models import Message
 from stockchat.errors import NotFound
 
 pytestmark = pytest.mark.django_db
@@ -139,9 +140,23 @@ def test_search_on_postgresql_stems_words_and_uses_the_index(world):
         assert "gin" in definition.lower()
         assert "to_tsvector" in definition
         cursor.execute("SET enable_seqscan = off")
-        query = selectors.message_search(viewer=world.owner, query="anvils")
+        query = selectors.matching(Message.objects.all(), "anvils")
         sql, params = query.query.sql_with_params()
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert "chat_message_body_fts" in plan
+
+
+def test_losing_sight_of_a_stock_loses_its_room(world):
+    world.member.groups.add(world.premium)
+    room = services.stock_room_join(user=world.member, symbol="SECR")
+    send(world.member, room, "inside")
+    assert room.pk in [s.conversation.pk for s in selectors.conversation_list(viewer=world.member)]
+    world.member.groups.remove(world.premium)
+    assert room.pk not in [s.conversation.pk for s in selectors.conversation_list(viewer=world.member)]
+    with pytest.raises(NotFound):
+        selectors.message_history(viewer=world.member, conversation_id=room.pk)
+    with pytest.raises(NotFound):
+        send(world.member, room, "still here?")
+    assert list(selectors.message_search(viewer=world.member, query="inside")) == []
