@@ -91,6 +91,8 @@ class FanoutHub:
         self._probe_pending = False
         self.delivered = 0
         self.resubscriptions = 0
+        # Set while the hub knows it follows nothing and cannot subscribe again yet.
+        self.unsubscribed = asyncio.Event()
 
     async def _ensure_started(self) -> None:
         if self.channel is not None:
@@ -221,11 +223,13 @@ class FanoutHub:
                     await self.layer.group_add(group, self.channel)
             except Exception:
                 logger.warning("fan-out hub could not subscribe again yet", exc_info=True)
+                self.unsubscribed.set()
                 return False
             finally:
                 if self.channel is not None:
                     self._reader = asyncio.create_task(self._read_forever(), name="fanout-hub-reader")
             self._probe_pending = False
+            self.unsubscribed.clear()
             self.resubscriptions += 1
             return True
 

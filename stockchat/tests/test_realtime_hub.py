@@ -201,7 +201,10 @@ async def test_the_hub_follows_its_groups_again_after_redis_restarts(redis_serve
     await publisher.group_send("conversation.7", hub_event("conversation.7", {"n": 0}))
     assert await recorder.wait_for(1) == [{"n": 0}]
 
-    await asyncio.to_thread(redis_server.restart)
+    # Down long enough for the layer's own reconnect attempt to fail, which it never repeats.
+    redis_server.stop(remove=False)
+    await asyncio.wait_for(hub.unsubscribed.wait(), 20)
+    await asyncio.to_thread(redis_server.start)
     # Publish until one arrives: events sent before the hub subscribes again are lost.
     async with asyncio.timeout(20):
         n = 0
