@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WORDS = "anvil buy sell hold rally dip earnings guidance split dividend chart volume".split()
+WORDS = ["anvil", "buy", "sell", "hold", "rally", "dip", "earnings", "guidance", "split", "dividend", "chart", "volume"]
 
 
 def setup_django(url: str) -> None:
