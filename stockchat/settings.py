@@ -312,3 +312,9 @@ STOCKCHAT_MARKET_FEED_INTERVAL = env_float(ENV, "STOCKCHAT_MARKET_FEED_INTERVAL"
 # --- stockchat ----------------------------------------------------------------------
 # Cash a new paper-trading account opens with, in the account currency.
 STOCKCHAT_OPENING_CASH = env_decimal(ENV, "STOCKCHAT_OPENING_CASH", "100000.00")
+
+# --- chat -----------------------------------------------------------------------------
+# Messages one user may send a minute, across all conversations and sockets.
+STOCKCHAT_CHAT_SENDS_PER_MINUTE = env_int(ENV, "STOCKCHAT_CHAT_SENDS_PER_MINUTE", 60)
+# Names the conversation kinds in the API schema apart from the ledger's "kind".
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["ConversationKindEnum"] = "chat.models.ConversationKind"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # --- REST API (v1) ---
     path("api/v1/", include("trading.api_urls")),
+    path("api/v1/", include("chat.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -25,6 +25,7 @@ import weakref
 from typing import Any, Protocol
 
 from channels.layers import BaseChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from stockchat.realtime.tasks import spawn
 
@@ -33,6 +34,12 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE = "hub.event"
 # Re-announce group membership well before channels-redis forgets it (group_expiry, 1 day).
 MEMBERSHIP_REFRESH_SECONDS = 3600.0
+# On the Redis pub/sub layer the hub sends itself a probe this often; one that does
+# not come back by the next probe means the subscription is gone (Redis restarted:
+# channels-redis's pub/sub layer does not subscribe again by itself), and the hub
+# subscribes anew.
+PROBE_TYPE = "hub.probe"
+PROBE_INTERVAL_SECONDS = 5.0
 
 
 def hub_event(group: str, frame: dict[str, Any], *, conflate: str | None = None) -> dict[str, Any]:
@@ -68,22 +75,33 @@ class Subscriber(Protocol):
 class FanoutHub:
     """Follows channel-layer groups on behalf of local sockets; one per event loop."""
 
-    def __init__(self, layer: BaseChannelLayer) -> None:
+    def __init__(self, layer: BaseChannelLayer, *, probe_interval: float | None = None) -> None:
         self.layer = layer
         self.channel: str | None = None
         self._groups: dict[str, set[Subscriber]] = {}
         self._membership_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
+        self._reader: asyncio.Task | None = None
+        # Only the pub/sub layer loses subscriptions for good; flushing the in-memory layer
+        # would drop queued events, and flushing the core Redis layer would empty Redis for
+        # every process.
+        if probe_interval is None and isinstance(layer, RedisPubSubChannelLayer):
+            probe_interval = PROBE_INTERVAL_SECONDS
+        self._probe_interval = probe_interval
+        self._probe_pending = False
         self.delivered = 0
+        self.resubscriptions = 0
+        # Set while the hub knows it follows nothing and cannot subscribe again yet.
+        self.unsubscribed = asyncio.Event()
 
     async def _ensure_started(self) -> None:
         if self.channel is not None:
             return
         self.channel = await self.layer.new_channel("hub.")
-        self._tasks = [
-            asyncio.create_task(self._read_forever(), name="fanout-hub-reader"),
-            asyncio.create_task(self._refresh_forever(), name="fanout-hub-refresh"),
-        ]
+        self._reader = asyncio.create_task(self._read_forever(), name="fanout-hub-reader")
+        self._tasks = [asyncio.create_task(self._refresh_forever(), name="fanout-hub-refresh")]
+        if self._probe_interval is not None:
+            self._tasks.append(asyncio.create_task(self._watch_forever(), name="fanout-hub-watch"))
 
     async def subscribe(self, group: str, subscriber: Subscriber) -> None:
         # Membership changes are serialised: a group_discard racing a group_add
@@ -149,6 +167,9 @@ class FanoutHub:
                 logger.exception("fan-out hub could not read from the channel layer")
                 await asyncio.sleep(1.0)
                 continue
+            if message.get("type") == PROBE_TYPE:
+                self._probe_pending = False
+                continue
             try:
                 self.dispatch(message)
             except Exception:
@@ -165,13 +186,62 @@ class FanoutHub:
                 except Exception:
                     logger.exception("fan-out hub could not refresh group %s", group)
 
+    async def _watch_forever(self) -> None:
+        broken = False
+        while True:
+            await asyncio.sleep(self._probe_interval)
+            if broken or self._probe_pending:
+                broken = not await self._subscribe_again()
+                if broken:
+                    continue
+            self._probe_pending = True
+            try:
+                await self.layer.send(self.channel, {"type": PROBE_TYPE})
+            except Exception:
+                # Redis is down; the probe stays pending and the next round subscribes again.
+                logger.warning("fan-out hub could not probe the channel layer", exc_info=True)
+
+    async def _subscribe_again(self) -> bool:
+        """Drop the layer's connections and follow every group again on a new channel.
+
+        Events sent while the subscription was gone are lost; clients recover them from the
+        database (chat.resume, the REST API) as they do after a reconnect.
+        """
+        logger.warning("fan-out hub lost its channel-layer subscription; subscribing again")
+        async with self._membership_lock:
+            if self._reader is not None:
+                self._reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._reader
+                self._reader = None
+            try:
+                flush = getattr(self.layer, "flush", None)
+                if flush is not None:
+                    await flush()
+                self.channel = await self.layer.new_channel("hub.")
+                for group in self._groups:
+                    await self.layer.group_add(group, self.channel)
+            except Exception:
+                logger.warning("fan-out hub could not subscribe again yet", exc_info=True)
+                self.unsubscribed.set()
+                return False
+            finally:
+                if self.channel is not None:
+                    self._reader = asyncio.create_task(self._read_forever(), name="fanout-hub-reader")
+            self._probe_pending = False
+            self.unsubscribed.clear()
+            self.resubscriptions += 1
+            return True
+
     async def close(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._reader] if self._reader is not None else [])]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        self._reader = None
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FanoutHub] = weakref.WeakKeyDictionary()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
 from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from stockchat.channel_layers import redis_channel_layer
 from stockchat.realtime.hub import FanoutHub, hub_event
@@ -185,3 +187,37 @@ async def test_an_idle_subscription_survives_longer_than_the_redis_client_timeou
     assert await recorder.wait_for(1) == [{"n": 1}]
     await hub.close()
     await layer.flush()
+
+
+async def test_the_hub_follows_its_groups_again_after_redis_restarts(redis_server, redis_url):
+    # channels-redis's pub/sub layer does not subscribe again after Redis comes back;
+    # the hub notices that its probe did not return and subscribes anew.
+    config = redis_channel_layer(redis_url, max_connections=10)
+    layer = RedisPubSubChannelLayer(**config["CONFIG"])
+    publisher = RedisPubSubChannelLayer(**config["CONFIG"])
+    hub = FanoutHub(layer, probe_interval=0.2)
+    recorder = Recorder()
+    await hub.subscribe("conversation.7", recorder)
+    await publisher.group_send("conversation.7", hub_event("conversation.7", {"n": 0}))
+    assert await recorder.wait_for(1) == [{"n": 0}]
+
+    # Down long enough for the layer's own reconnect attempt to fail, which it never repeats.
+    redis_server.stop(remove=False)
+    await asyncio.wait_for(hub.unsubscribed.wait(), 20)
+    await asyncio.to_thread(redis_server.start)
+    # Publish until one arrives: events sent before the hub subscribes again are lost.
+    async with asyncio.timeout(20):
+        n = 0
+        while len(recorder.frames) < 2:
+            n += 1
+            recorder.arrived.clear()
+            # The publisher's pooled connection also died with the server: its first send fails.
+            with contextlib.suppress(RedisConnectionError):
+                await publisher.group_send("conversation.7", hub_event("conversation.7", {"n": n}))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(recorder.arrived.wait(), 0.5)
+    assert hub.resubscriptions >= 1
+    assert json.loads(recorder.frames[-1][0])["n"] == n
+    await hub.close()
+    await layer.flush()
+    await publisher.flush()

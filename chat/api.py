@@ -1,0 +1,324 @@
+"""The chat REST API (``/api/v1/conversations``, ``/api/v1/messages``).
+
+Views parse input, call one selector or service, and render. Membership is
+checked by the selectors and services: a conversation the caller is not a
+member of answers 404 ``conversation_not_found`` on every route, like one
+that does not exist. Errors are rendered by ``stockchat.api.exception_handler``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from chat import selectors, services
+from chat.models import MAX_BODY_LENGTH, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_TITLE_LENGTH, ConversationKind
+from stockchat.api import NewestFirstPagination
+from stockchat.errors import ServiceError
+
+INVALID_QUERY = "invalid_query"
+
+
+def _query_id(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ServiceError(INVALID_QUERY, f"{name} must be a message id (a whole number).")
+    return int(raw)
+
+
+def _summary(request: Request, conversation_id: int) -> dict[str, Any]:
+    summary = selectors.conversation_summary(viewer=request.user, conversation_id=conversation_id)
+    return selectors.conversation_summary_data(summary)
+
+
+# --- serializers (input, and the output shapes for the schema) ------------------------------
+
+
+class AuthorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    author = AuthorSerializer(allow_null=True)
+    body = serializers.CharField(help_text="Plain text: always display it escaped.")
+    payload = serializers.JSONField(allow_null=True, help_text='Structured content, e.g. {"kind": "fill", ...}.')
+    symbols = serializers.ListField(child=serializers.CharField(), help_text="Mentioned stocks the reader may see.")
+    client_message_id = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    deleted = serializers.BooleanField()
+
+
+class MemberSerializer(serializers.Serializer):
+    user = AuthorSerializer()
+    role = serializers.CharField()
+    joined_at = serializers.DateTimeField()
+
+
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ConversationKind.choices)
+    title = serializers.CharField()
+    symbol = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    role = serializers.CharField()
+    muted = serializers.BooleanField()
+    last_read_message_id = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+    last_message = MessageSerializer(allow_null=True)
+    members = MemberSerializer(many=True)
+
+
+class ConversationCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ConversationKind.choices)
+    username = serializers.CharField(max_length=150, required=False, help_text="direct: the other person")
+    title = serializers.CharField(max_length=MAX_TITLE_LENGTH, required=False, help_text="group: its title")
+    members = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, max_length=199, help_text="group: usernames"
+    )
+    symbol = serializers.CharField(max_length=12, required=False, help_text="stock: the stock's symbol")
+
+    def validate(self, data):
+        needed = {"direct": "username", "group": "title", "stock": "symbol"}[data["kind"]]
+        if needed not in data:
+            raise serializers.ValidationError({needed: f"Required for a {data['kind']} conversation."})
+        return data
+
+
+class ConversationUpdateSerializer(serializers.Serializer):
+    muted = serializers.BooleanField()
+
+
+class MemberAddSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=MAX_BODY_LENGTH, required=False, allow_blank=True, trim_whitespace=False)
+    client_message_id = serializers.CharField(max_length=MAX_CLIENT_MESSAGE_ID_LENGTH, required=False)
+    fill_id = serializers.IntegerField(required=False, min_value=1, help_text="Share one of your fills.")
+
+
+class MessageEditSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=MAX_BODY_LENGTH, allow_blank=True, trim_whitespace=False)
+
+
+class ReadSerializer(serializers.Serializer):
+    message_id = serializers.IntegerField(min_value=0)
+
+
+class ReadStateSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+    last_read_message_id = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+
+
+HistorySerializer = inline_serializer(
+    "MessagePage",
+    {
+        "next": serializers.URLField(allow_null=True, help_text="Newer messages (after the last one)"),
+        "previous": serializers.URLField(allow_null=True, help_text="Older messages (before the first one)"),
+        "results": MessageSerializer(many=True),
+    },
+)
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+class ConversationListView(GenericAPIView):
+    serializer_class = ConversationSerializer
+
+    @extend_schema(responses=ConversationSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        summaries = selectors.conversation_list(viewer=request.user)
+        return Response([selectors.conversation_summary_data(s) for s in summaries])
+
+    @extend_schema(request=ConversationCreateSerializer, responses={201: ConversationSerializer})
+    def post(self, request: Request) -> Response:
+        form = ConversationCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        if data["kind"] == ConversationKind.DIRECT:
+            conversation = services.direct_start(user=request.user, other_username=data["username"])
+        elif data["kind"] == ConversationKind.GROUP:
+            conversation = services.group_create(
+                user=request.user, title=data["title"], member_usernames=data.get("members", [])
+            )
+        else:
+            conversation = services.stock_room_join(user=request.user, symbol=data["symbol"])
+        return Response(_summary(request, conversation.pk), status=status.HTTP_201_CREATED)
+
+
+class ConversationDetailView(GenericAPIView):
+    serializer_class = ConversationSerializer
+
+    def get(self, request: Request, conversation_id: int) -> Response:
+        return Response(_summary(request, conversation_id))
+
+    @extend_schema(request=ConversationUpdateSerializer)
+    def patch(self, request: Request, conversation_id: int) -> Response:
+        form = ConversationUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.conversation_set_muted(
+            user=request.user, conversation_id=conversation_id, muted=form.validated_data["muted"]
+        )
+        return Response(_summary(request, conversation_id))
+
+    def delete(self, request: Request, conversation_id: int) -> Response:
+        """Leave the conversation."""
+        services.conversation_leave(user=request.user, conversation_id=conversation_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MemberListView(GenericAPIView):
+    serializer_class = MemberSerializer
+
+    @extend_schema(responses=MemberSerializer(many=True))
+    def get(self, request: Request, conversation_id: int) -> Response:
+        members = selectors.member_list(viewer=request.user, conversation_id=conversation_id)
+        return Response([selectors.member_data(m) for m in members])
+
+    @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer})
+    def post(self, request: Request, conversation_id: int) -> Response:
+        form = MemberAddSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        membership = services.member_add(
+            actor=request.user, conversation_id=conversation_id, username=form.validated_data["username"]
+        )
+        return Response(selectors.member_data(membership), status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(GenericAPIView):
+    serializer_class = MemberSerializer
+
+    def delete(self, request: Request, conversation_id: int, user_id: int) -> Response:
+        services.member_remove(actor=request.user, conversation_id=conversation_id, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageListView(GenericAPIView):
+    serializer_class = MessageSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", int, description="Messages older than this id"),
+            OpenApiParameter("after", int, description="Messages newer than this id (oldest first)"),
+            OpenApiParameter("limit", int, description=f"1-{selectors.MAX_PAGE}, default {selectors.DEFAULT_PAGE}"),
+            OpenApiParameter("first", int, description="Same as limit"),
+        ],
+        responses=HistorySerializer,
+    )
+    def get(self, request: Request, conversation_id: int) -> Response:
+        before, after = _query_id(request, "before"), _query_id(request, "after")
+        if before is not None and after is not None:
+            raise ServiceError(INVALID_QUERY, "Give before or after, not both.")
+        raw_limit = request.query_params.get("limit", request.query_params.get("first"))
+        limit = selectors.DEFAULT_PAGE
+        if raw_limit is not None:
+            if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= selectors.MAX_PAGE:
+                raise ServiceError(INVALID_QUERY, f"limit must be a whole number from 1 to {selectors.MAX_PAGE}.")
+            limit = int(raw_limit)
+        page = selectors.message_history(
+            viewer=request.user, conversation_id=conversation_id, before=before, after=after, limit=limit
+        )
+        url = reverse("api-chat-messages", kwargs={"conversation_id": conversation_id}, request=request)
+        first, last = (page.messages[0].pk, page.messages[-1].pk) if page.messages else (None, None)
+        newer = None
+        if page.has_newer and last is not None:
+            newer = f"{url}?after={last}&limit={limit}"
+        older = None
+        if page.has_older and first is not None:
+            older = f"{url}?before={first}&limit={limit}"
+        return Response(
+            {
+                "next": newer,
+                "previous": older,
+                "results": selectors.messages_data(viewer=request.user, messages=page.messages),
+            }
+        )
+
+    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer, 200: MessageSerializer})
+    def post(self, request: Request, conversation_id: int) -> Response:
+        """Send a message (or share a fill with ``fill_id``). Resending the same ``client_message_id``
+        answers 200 with the message already saved."""
+        form = MessageCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        common = {
+            "user": request.user,
+            "conversation_id": conversation_id,
+            "body": data.get("body", ""),
+            "client_message_id": data.get("client_message_id"),
+        }
+        if "fill_id" in data:
+            message = services.fill_share(fill_id=data["fill_id"], **common)
+        else:
+            message = services.message_send(**common)
+        code = status.HTTP_200_OK if message.was_replayed else status.HTTP_201_CREATED
+        return Response(selectors.messages_data(viewer=request.user, messages=[message])[0], status=code)
+
+
+class MessageDetailView(GenericAPIView):
+    serializer_class = MessageSerializer
+
+    def get(self, request: Request, message_id: int) -> Response:
+        message = selectors.message_get(viewer=request.user, message_id=message_id)
+        return Response(selectors.messages_data(viewer=request.user, messages=[message])[0])
+
+    @extend_schema(request=MessageEditSerializer)
+    def patch(self, request: Request, message_id: int) -> Response:
+        form = MessageEditSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        message = services.message_edit(user=request.user, message_id=message_id, body=form.validated_data["body"])
+        return Response(selectors.messages_data(viewer=request.user, messages=[message])[0])
+
+    def delete(self, request: Request, message_id: int) -> Response:
+        services.message_delete(user=request.user, message_id=message_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReadView(GenericAPIView):
+    serializer_class = ReadStateSerializer
+
+    @extend_schema(request=ReadSerializer, responses=ReadStateSerializer)
+    def post(self, request: Request, conversation_id: int) -> Response:
+        form = ReadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        membership = services.conversation_mark_read(
+            user=request.user, conversation_id=conversation_id, message_id=form.validated_data["message_id"]
+        )
+        return Response(
+            {
+                "conversation_id": membership.conversation_id,
+                "last_read_message_id": membership.last_read_message_id,
+                "unread_count": selectors.unread_count(viewer=request.user, conversation_id=conversation_id),
+            }
+        )
+
+
+class MessageSearchView(ListAPIView):
+    serializer_class = MessageSerializer
+    pagination_class = NewestFirstPagination
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, required=True)])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.message_search(viewer=self.request.user, query=self.request.query_params.get("q", ""))
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(selectors.messages_data(viewer=request.user, messages=list(page)))

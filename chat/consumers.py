@@ -1,0 +1,278 @@
+"""Chat frames on the one WebSocket (``chat.*``; see docs/websocket.md).
+
+A socket follows ``conversation.<id>`` only for conversations the user is a
+member of, after checking it, and only when the client asks (``chat.subscribe``
+or ``chat.resume``): a tab that shows no chat costs nothing. New conversations
+and removals reach the socket through ``user.<id>``, which it always follows;
+a removal makes it stop following the conversation at once (a hub control
+command), before anything else is said in it.
+
+No loss, no duplicates: ``chat.resume`` follows the conversation first and
+then reads what the client missed from the database. Live messages that
+arrive meanwhile are held back, and a message the socket has already sent is
+never sent again, so the client gets every id after the one it named, once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from chat import events, selectors, services
+from stockchat.errors import ServiceError
+from stockchat.realtime.limits import TokenBucket
+
+MAX_CONVERSATIONS_PER_FRAME = 100
+MAX_CONVERSATION_SUBSCRIPTIONS = 500
+RESUME_BATCH = 200
+TYPING_PER_SECOND = 0.5
+TYPING_BURST = 3
+PRESENCE_PER_SECOND = 0.1
+PRESENCE_BURST = 3
+PRESENCE_STATUSES = ("online", "away")
+# Ids of recently sent messages per conversation; a live copy of one of them is a duplicate.
+SENT_IDS_REMEMBERED = 1000
+
+ERROR_INVALID = "invalid"
+ERROR_TOO_MANY_SUBSCRIPTIONS = "too_many_subscriptions"
+ERROR_NOT_SUBSCRIBED = "not_subscribed"
+
+CREATED_PREFIX = '{"type":"' + events.MESSAGE_CREATED + '"'
+
+
+def _conversation_id(frame: dict[str, Any], name: str = "conversation_id") -> int:
+    value = frame.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ServiceError(ERROR_INVALID, f'"{name}" must be a conversation id (a positive whole number).')
+    return value
+
+
+def _conversation_ids(frame: dict[str, Any]) -> list[int]:
+    ids = frame.get("conversation_ids")
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or len(ids) > MAX_CONVERSATIONS_PER_FRAME
+        or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)
+    ):
+        raise ServiceError(
+            ERROR_INVALID, f'"conversation_ids" must be a list of 1 to {MAX_CONVERSATIONS_PER_FRAME} ids.'
+        )
+    return list(dict.fromkeys(ids))
+
+
+def _resume_positions(frame: dict[str, Any]) -> dict[int, int]:
+    positions = frame.get("conversations")
+    error = ServiceError(
+        ERROR_INVALID,
+        f'"conversations" must map 1 to {MAX_CONVERSATIONS_PER_FRAME} conversation ids to the last '
+        "message id seen (0 for none).",
+    )
+    if not isinstance(positions, dict) or not positions or len(positions) > MAX_CONVERSATIONS_PER_FRAME:
+        raise error
+    result = {}
+    for key, value in positions.items():
+        if not key.isdigit() or isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise error
+        result[int(key)] = value
+    return result
+
+
+def _history_data(*, viewer, conversation_id: int, after: int) -> list[dict[str, Any]]:
+    """Everything after ``after``, in batches, as data for this reader."""
+    result: list[dict[str, Any]] = []
+    while True:
+        page = selectors.message_history(
+            viewer=viewer, conversation_id=conversation_id, after=after, limit=RESUME_BATCH
+        )
+        result += selectors.messages_data(viewer=viewer, messages=page.messages)
+        if not page.has_newer or not page.messages:
+            return result
+        after = page.messages[-1].pk
+
+
+def _send_data(**kwargs) -> dict[str, Any]:
+    message = services.message_send(**kwargs)
+    data = selectors.messages_data(viewer=kwargs["user"], messages=[message])[0]
+    data["replayed"] = message.was_replayed
+    return data
+
+
+def _share_data(**kwargs) -> dict[str, Any]:
+    message = services.fill_share(**kwargs)
+    data = selectors.messages_data(viewer=kwargs["user"], messages=[message])[0]
+    data["replayed"] = message.was_replayed
+    return data
+
+
+class ChatFrames:
+    """Mixin for the socket consumer: the ``chat.*`` frames."""
+
+    def frame_handlers(self) -> dict[str, Any]:
+        return {
+            **super().frame_handlers(),
+            "chat.subscribe": self.handle_chat_subscribe,
+            "chat.unsubscribe": self.handle_chat_unsubscribe,
+            "chat.resume": self.handle_chat_resume,
+            "chat.send": self.handle_chat_send,
+            "chat.share_fill": self.handle_chat_share_fill,
+            "chat.read": self.handle_chat_read,
+            "chat.typing": self.handle_chat_typing,
+            "chat.presence": self.handle_chat_presence,
+        }
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _chat_state(self) -> None:
+        if not hasattr(self, "_chat_sent"):
+            self._chat_sent: dict[int, tuple[set[int], deque[int]]] = {}
+            self._chat_held: dict[int, list[tuple[int, str]]] = {}
+            self._typing_rate = TokenBucket(rate=TYPING_PER_SECOND, burst=TYPING_BURST)
+            self._presence_rate = TokenBucket(rate=PRESENCE_PER_SECOND, burst=PRESENCE_BURST)
+
+    def _remember_sent(self, conversation_id: int, message_id: int) -> bool:
+        """Record that the socket sent ``message_id``; False if it had already."""
+        seen, order = self._chat_sent.setdefault(conversation_id, (set(), deque()))
+        if message_id in seen:
+            return False
+        seen.add(message_id)
+        order.append(message_id)
+        if len(order) > SENT_IDS_REMEMBERED:
+            seen.discard(order.popleft())
+        return True
+
+    def deliver(self, text: str, conflate: str | None) -> None:
+        # Only new-message frames need care (held during a resume, never twice); the
+        # prefix test keeps every other frame on the hub's encode-once path.
+        if text.startswith(CREATED_PREFIX) and hasattr(self, "_chat_sent"):
+            message = json.loads(text)["message"]
+            conversation_id, message_id = message["conversation_id"], message["id"]
+            held = self._chat_held.get(conversation_id)
+            if held is not None:
+                held.append((message_id, text))
+                return
+            if not self._remember_sent(conversation_id, message_id):
+                return
+        super().deliver(text, conflate)
+
+    def _conversation_groups(self) -> set[str]:
+        return {group for group in self.followed if group.startswith("conversation.")}
+
+    def _following(self, conversation_id: int) -> bool:
+        return events.conversation_group(conversation_id) in self.followed
+
+    async def _follow_members_only(self, conversation_ids: list[int]) -> None:
+        new = [i for i in conversation_ids if not self._following(i)]
+        if len(self._conversation_groups()) + len(new) > MAX_CONVERSATION_SUBSCRIPTIONS:
+            raise ServiceError(
+                ERROR_TOO_MANY_SUBSCRIPTIONS,
+                f"A socket follows at most {MAX_CONVERSATION_SUBSCRIPTIONS} conversations.",
+            )
+        allowed = await database_sync_to_async(selectors.member_conversation_ids)(
+            viewer=self.user, conversation_ids=conversation_ids
+        )
+        if len(allowed) != len(conversation_ids):
+            # The same answer for an unknown id and one the user is not a member of.
+            raise selectors.conversation_not_found()
+        for conversation_id in conversation_ids:
+            await self.follow(events.conversation_group(conversation_id))
+
+    # --- frames ----------------------------------------------------------------------------
+
+    async def handle_chat_subscribe(self, frame: dict[str, Any]) -> None:
+        self._chat_state()
+        ids = _conversation_ids(frame)
+        await self._follow_members_only(ids)
+        self.send_frame({"type": "chat.subscribed", "conversation_ids": ids, "ref": frame.get("ref")})
+
+    async def handle_chat_unsubscribe(self, frame: dict[str, Any]) -> None:
+        ids = _conversation_ids(frame)
+        for conversation_id in ids:
+            await self.unfollow(events.conversation_group(conversation_id))
+        self.send_frame({"type": "chat.unsubscribed", "conversation_ids": ids, "ref": frame.get("ref")})
+
+    async def handle_chat_resume(self, frame: dict[str, Any]) -> None:
+        self._chat_state()
+        positions = _resume_positions(frame)
+        ids = list(positions)
+        for conversation_id in ids:
+            self._chat_held.setdefault(conversation_id, [])
+        try:
+            # Follow first, then read: a message committed in between is in the read or held back.
+            await self._follow_members_only(ids)
+            read = database_sync_to_async(_history_data)
+            for conversation_id, after in positions.items():
+                missed = await read(viewer=self.user, conversation_id=conversation_id, after=after)
+                for message in missed:
+                    if self._remember_sent(conversation_id, message["id"]):
+                        self.send_frame({"type": events.MESSAGE_CREATED, "v": events.EVENT_VERSION, "message": message})
+                self._release(conversation_id, after)
+        finally:
+            for conversation_id in ids:
+                self._release(conversation_id, None)
+        self.send_frame({"type": "chat.resumed", "conversation_ids": ids, "ref": frame.get("ref")})
+
+    def _release(self, conversation_id: int, after: int | None) -> None:
+        held = self._chat_held.pop(conversation_id, None)
+        if not held:
+            return
+        for message_id, text in sorted(held):
+            if (after is None or message_id > after) and self._remember_sent(conversation_id, message_id):
+                self.outbox.deliver(text)
+
+    async def handle_chat_send(self, frame: dict[str, Any]) -> None:
+        self._chat_state()
+        data = await database_sync_to_async(_send_data)(
+            user=self.user,
+            conversation_id=_conversation_id(frame),
+            body=frame.get("body"),
+            client_message_id=frame.get("client_message_id"),
+        )
+        self.send_frame({"type": "chat.sent", "message": data, "ref": frame.get("ref")})
+
+    async def handle_chat_share_fill(self, frame: dict[str, Any]) -> None:
+        self._chat_state()
+        body = frame.get("body", "")
+        data = await database_sync_to_async(_share_data)(
+            user=self.user,
+            conversation_id=_conversation_id(frame),
+            fill_id=frame.get("fill_id"),
+            body=body,
+            client_message_id=frame.get("client_message_id"),
+        )
+        self.send_frame({"type": "chat.sent", "message": data, "ref": frame.get("ref")})
+
+    async def handle_chat_read(self, frame: dict[str, Any]) -> None:
+        membership = await database_sync_to_async(services.conversation_mark_read)(
+            user=self.user, conversation_id=_conversation_id(frame), message_id=frame.get("message_id")
+        )
+        self.send_frame(
+            {
+                "type": "chat.read.updated",
+                "v": events.EVENT_VERSION,
+                "conversation_id": membership.conversation_id,
+                "last_read_message_id": membership.last_read_message_id,
+                "ref": frame.get("ref"),
+            }
+        )
+
+    async def handle_chat_typing(self, frame: dict[str, Any]) -> None:
+        self._chat_state()
+        conversation_id = _conversation_id(frame)
+        if not self._following(conversation_id):
+            raise ServiceError(ERROR_NOT_SUBSCRIBED, "Subscribe to the conversation first.")
+        # Typing is a hint: extra frames are dropped silently rather than refused.
+        if self._typing_rate.take():
+            await events.typing(conversation_id, user_id=self.user.pk, username=self.user.get_username())
+
+    async def handle_chat_presence(self, frame: dict[str, Any]) -> None:
+        self._chat_state()
+        status = frame.get("status")
+        if status not in PRESENCE_STATUSES:
+            raise ServiceError(ERROR_INVALID, f'"status" must be one of {", ".join(PRESENCE_STATUSES)}.')
+        if self._presence_rate.take():
+            ids = sorted(int(group.split(".", 1)[1]) for group in self._conversation_groups())
+            await events.presence(ids, user_id=self.user.pk, username=self.user.get_username(), status=status)

@@ -1,0 +1,322 @@
+"""Every chat read that depends on who is asking.
+
+Membership is the only key: a conversation exists, for a user, only while they
+are a member of it. For anyone else every route answers ``conversation_not_found``,
+exactly as for an id that was never used, so neither its messages, its members
+nor its existence leak. Stock rooms are found by symbol, for anyone who may see
+the stock, and joined through ``chat.services.stock_room_join``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from chat.models import Conversation, ConversationKind, Membership, Message
+from stockchat.errors import NotFound
+from trading.selectors import stocks_visible
+
+CONVERSATION_NOT_FOUND = "conversation_not_found"
+MESSAGE_NOT_FOUND = "message_not_found"
+MAX_PAGE = 200
+DEFAULT_PAGE = 50
+MAX_SEARCH_LENGTH = 200
+
+# "$ACME" or "$BRK.B"; a trailing dot is punctuation, not part of the symbol.
+SYMBOL_MENTION = re.compile(r"(?<![\w$])\$([A-Z][A-Z0-9.]{0,9})")
+
+
+def conversation_not_found(conversation_id: object = None) -> NotFound:
+    return NotFound("No such conversation.", code=CONVERSATION_NOT_FOUND)
+
+
+def _as_id(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 2**63 else None
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+def memberships_of(viewer) -> QuerySet[Membership]:
+    """The viewer's memberships that count: a stock room only while the viewer may see its stock
+    (a user who loses access to a restricted stock loses its room with it)."""
+    return Membership.objects.filter(user=viewer).filter(
+        Q(conversation__stock__isnull=True) | Q(conversation__stock__in=stocks_visible(viewer=viewer))
+    )
+
+
+def member_conversations(viewer) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(pk__in=memberships_of(viewer).values("conversation_id"))
+
+
+def membership_get(*, viewer, conversation_id: object) -> Membership:
+    """The viewer's membership of the conversation; NotFound for non-members and unknown ids alike."""
+    pk = _as_id(conversation_id)
+    if pk is None or viewer is None or not viewer.is_authenticated:
+        raise conversation_not_found()
+    membership = (
+        memberships_of(viewer).select_related("conversation", "conversation__stock").filter(conversation_id=pk).first()
+    )
+    if membership is None:
+        raise conversation_not_found()
+    return membership
+
+
+def member_conversation_ids(*, viewer, conversation_ids: Iterable[int]) -> set[int]:
+    return set(
+        memberships_of(viewer)
+        .filter(conversation_id__in=list(conversation_ids))
+        .values_list("conversation_id", flat=True)
+    )
+
+
+def member_list(*, viewer, conversation_id: object) -> QuerySet[Membership]:
+    membership = membership_get(viewer=viewer, conversation_id=conversation_id)
+    return (
+        Membership.objects.filter(conversation_id=membership.conversation_id)
+        .select_related("user")
+        .order_by("joined_at", "id")
+    )
+
+
+# --- messages as data -------------------------------------------------------------------
+
+
+def mentioned_symbols(body: str) -> list[str]:
+    return list(dict.fromkeys(match.rstrip(".") for match in SYMBOL_MENTION.findall(body)))
+
+
+def visible_symbols(*, viewer, symbols: Iterable[str]) -> set[str]:
+    wanted = set(symbols)
+    if not wanted:
+        return set()
+    return set(stocks_visible(viewer=viewer).filter(symbol__in=wanted).values_list("symbol", flat=True))
+
+
+def message_data(message: Message, *, visible: set[str]) -> dict[str, Any]:
+    """The message as JSON-safe data. ``symbols`` lists the mentioned stocks the reader may see:
+    clients link them; the body itself is plain text and is always shown escaped."""
+    author = message.author
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "author": None if author is None else {"id": author.pk, "username": author.get_username()},
+        "body": message.body,
+        "payload": message.payload,
+        "symbols": [symbol for symbol in mentioned_symbols(message.body) if symbol in visible],
+        "client_message_id": message.client_message_id,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": None if message.edited_at is None else message.edited_at.isoformat(),
+        "deleted": message.deleted_at is not None,
+    }
+
+
+def messages_data(*, viewer, messages: list[Message]) -> list[dict[str, Any]]:
+    """Messages for one reader, with one query for the visibility of every mentioned symbol."""
+    symbols = {symbol for message in messages for symbol in mentioned_symbols(message.body)}
+    visible = visible_symbols(viewer=viewer, symbols=symbols)
+    return [message_data(message, visible=visible) for message in messages]
+
+
+def message_broadcast_data(message: Message) -> dict[str, Any]:
+    """The one frame every member's socket gets: links only for stocks everyone may see.
+    Readers who may also see a restricted stock get its link when they read the history."""
+    return messages_data(viewer=None, messages=[message])[0]
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryPage:
+    messages: list[Message]
+    has_older: bool
+    has_newer: bool
+
+
+def message_history(
+    *,
+    viewer,
+    conversation_id: object,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> HistoryPage:
+    """A page of messages in id order (oldest first).
+
+    ``after``: the first ``limit`` messages with a larger id (catching up, resuming).
+    ``before``: the last ``limit`` messages with a smaller id (scrolling back).
+    Neither: the newest ``limit`` messages. Deleted messages stay in as blank tombstones, so a
+    client sees every id it could have missed.
+    """
+    membership = membership_get(viewer=viewer, conversation_id=conversation_id)
+    limit = max(1, min(limit, MAX_PAGE))
+    messages = Message.objects.filter(conversation_id=membership.conversation_id).select_related("author")
+    if after is not None:
+        rows = list(messages.filter(id__gt=after).order_by("id")[: limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return HistoryPage(rows, has_older=after > 0 and messages.filter(id__lte=after).exists(), has_newer=more)
+    if before is not None:
+        messages = messages.filter(id__lt=before)
+    rows = list(messages.order_by("-id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit][::-1]
+    return HistoryPage(rows, has_older=more, has_newer=before is not None)
+
+
+def message_get(*, viewer, message_id: object) -> Message:
+    pk = _as_id(message_id)
+    message = None
+    if pk is not None and viewer is not None and viewer.is_authenticated:
+        message = (
+            Message.objects.select_related("author")
+            .filter(pk=pk, conversation__in=member_conversations(viewer))
+            .first()
+        )
+    if message is None:
+        raise NotFound("No such message.", code=MESSAGE_NOT_FOUND)
+    return message
+
+
+# --- conversation list ----------------------------------------------------------------------
+
+
+@dataclass
+class ConversationSummary:
+    membership: Membership
+    conversation: Conversation
+    last_message: dict[str, Any] | None
+    unread_count: int
+    members: list[dict[str, Any]]
+
+
+def conversation_list(*, viewer, conversation_id: int | None = None) -> list[ConversationSummary]:
+    """The viewer's conversations (or the one with ``conversation_id``), newest activity first,
+    each with its last message and the number of unread messages by others. Four queries,
+    however many conversations or messages."""
+    last_id = Message.objects.filter(conversation_id=OuterRef("conversation_id")).order_by("-id").values("id")[:1]
+    unread = (
+        Message.objects.filter(
+            conversation_id=OuterRef("conversation_id"),
+            id__gt=OuterRef("last_read_message_id"),
+            deleted_at__isnull=True,
+        )
+        .exclude(author=viewer)
+        .order_by()
+        .values("conversation_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    mine = memberships_of(viewer)
+    if conversation_id is not None:
+        mine = mine.filter(conversation_id=conversation_id)
+    memberships = list(
+        mine.select_related("conversation", "conversation__stock").annotate(
+            last_message_id=Subquery(last_id),
+            unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+        )
+    )
+    memberships.sort(key=lambda m: (m.last_message_id or 0, m.conversation_id), reverse=True)
+    last_ids = [m.last_message_id for m in memberships if m.last_message_id]
+    last_messages = Message.objects.filter(id__in=last_ids).select_related("author")
+    last_data = {data["id"]: data for data in messages_data(viewer=viewer, messages=list(last_messages))}
+    # Direct and group conversations list their members; a stock room may be large.
+    small = [m.conversation_id for m in memberships if m.conversation.kind != ConversationKind.STOCK]
+    members: dict[int, list[dict[str, Any]]] = {}
+    for other in Membership.objects.filter(conversation_id__in=small).select_related("user").order_by("id"):
+        members.setdefault(other.conversation_id, []).append(member_data(other))
+    return [
+        ConversationSummary(
+            membership=m,
+            conversation=m.conversation,
+            last_message=last_data.get(m.last_message_id),
+            unread_count=m.unread_count,
+            members=members.get(m.conversation_id, []),
+        )
+        for m in memberships
+    ]
+
+
+def conversation_summary(*, viewer, conversation_id: object) -> ConversationSummary:
+    membership = membership_get(viewer=viewer, conversation_id=conversation_id)
+    return conversation_list(viewer=viewer, conversation_id=membership.conversation_id)[0]
+
+
+def conversation_summary_data(summary: ConversationSummary) -> dict[str, Any]:
+    conversation, membership = summary.conversation, summary.membership
+    return {
+        "id": conversation.pk,
+        "kind": conversation.kind,
+        "title": conversation.title,
+        "symbol": conversation.stock.symbol if conversation.stock_id else None,
+        "created_at": conversation.created_at.isoformat(),
+        "role": membership.role,
+        "muted": membership.muted,
+        "last_read_message_id": membership.last_read_message_id,
+        "unread_count": summary.unread_count,
+        "last_message": summary.last_message,
+        "members": summary.members,
+    }
+
+
+def member_data(membership: Membership) -> dict[str, Any]:
+    return {
+        "user": {"id": membership.user_id, "username": membership.user.get_username()},
+        "role": membership.role,
+        "joined_at": membership.joined_at.isoformat(),
+    }
+
+
+def unread_count(*, viewer, conversation_id: object) -> int:
+    membership = membership_get(viewer=viewer, conversation_id=conversation_id)
+    return (
+        Message.objects.filter(
+            conversation_id=membership.conversation_id,
+            id__gt=membership.last_read_message_id,
+            deleted_at__isnull=True,
+        )
+        .exclude(author=viewer)
+        .count()
+    )
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def message_search(*, viewer, query: str) -> QuerySet[Message]:
+    """Messages matching ``query`` in the viewer's conversations, newest first.
+
+    PostgreSQL: full-text search (English stemming, web-search syntax), served by a GIN index on
+    the same expression. Other databases: a case-insensitive substring match.
+    """
+    query = (query or "").strip()[:MAX_SEARCH_LENGTH]
+    messages = Message.objects.filter(
+        conversation__in=member_conversations(viewer), deleted_at__isnull=True
+    ).select_related("author")
+    if not query:
+        return messages.none()
+    return matching(messages, query).order_by("-id")
+
+
+def matching(messages: QuerySet[Message], query: str) -> QuerySet[Message]:
+    """``messages`` whose body matches ``query``; on PostgreSQL the expression is the one the
+    GIN index ``chat_message_body_fts`` is built on."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        vector = SearchVector("body", config="english")
+        return messages.annotate(search=vector).filter(
+            search=SearchQuery(query, config="english", search_type="websearch")
+        )
+    return messages.filter(body__icontains=query)
