@@ -61,7 +61,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers["Retry-After"] = str(int(exc.wait))
     code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "error")
     body: dict[str, Any] = {"code": code}
-    if isinstance(exc, exceptions.ValidationError):
+    if (
+        not isinstance(exc, exceptions.ValidationError)
+        and isinstance(exc.detail, dict)
+        and set(exc.detail) == {"code", "detail"}
+    ):
+        # Raised with its own stable code (token authentication does this).
+        body = {"code": str(exc.detail["code"]), "detail": str(exc.detail["detail"])}
+    elif isinstance(exc, exceptions.ValidationError):
         body["detail"] = _first_message(exc.detail)
         if isinstance(exc.detail, dict):
             body["fields"] = exc.detail

@@ -71,8 +71,10 @@ def test_membership_matrix(api_world, actor, method, url, body, expected):
     before = state(world)
     response = call(client_for(user), method, url, body)
     if actor == "anonymous":
-        assert response.status_code == 403
+        # 401, not 403: the API also takes Bearer tokens and says so in WWW-Authenticate.
+        assert response.status_code == 401
         assert response.json()["code"] == "not_authenticated"
+        assert response["WWW-Authenticate"].startswith("Bearer")
         assert state(world) == before
         return
     want = dict(zip(["owner", "member", "outsider"], expected, strict=True))[actor]
@@ -110,7 +112,7 @@ def test_lists_and_search_show_only_the_callers_conversations(api_world):
     assert outsider.get("/api/v1/messages/search?q=plan").json()["results"] == []
     found = client_for(world.member).get("/api/v1/messages/search?q=plan").json()["results"]
     assert [m["id"] for m in found] == [world.message.pk]
-    assert client_for(None).get("/api/v1/messages/search?q=plan").status_code == 403
+    assert client_for(None).get("/api/v1/messages/search?q=plan").status_code == 401
 
 
 def test_conversation_list_shape(api_world):
