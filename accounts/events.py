@@ -7,12 +7,9 @@ user's sockets.
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-
 from stockchat.realtime.groups import session_group, user_group
 from stockchat.realtime.hub import hub_control
+from stockchat.realtime.publish import publish_on_commit
 from stockchat.realtime.socket import CLOSE_SIGNED_OUT
 
 REASON_SIGNED_OUT = "signed_out"
@@ -24,15 +21,9 @@ def close_command(reason: str) -> dict:
     return {"action": "close", "code": CLOSE_SIGNED_OUT, "reason": reason}
 
 
-def _send_close(group: str, reason: str) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, hub_control(group, close_command(reason)))
-
-
 def sockets_close_for_session(session_key: str) -> None:
-    transaction.on_commit(lambda: _send_close(session_group(session_key), REASON_SIGNED_OUT))
+    publish_on_commit(hub_control(session_group(session_key), close_command(REASON_SIGNED_OUT)))
 
 
 def sockets_close_for_user(user_id: int) -> None:
-    transaction.on_commit(lambda: _send_close(user_group(user_id), REASON_DEACTIVATED))
+    publish_on_commit(hub_control(user_group(user_id), close_command(REASON_DEACTIVATED)))

@@ -17,12 +17,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
 
 from stockchat.realtime.groups import user_group
 from stockchat.realtime.hub import hub_control, hub_event
+from stockchat.realtime.publish import publish_on_commit
 
 if TYPE_CHECKING:
     from chat.models import Conversation
@@ -47,45 +46,32 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
-def _send(message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(message["group"], message)
-    except Exception:
-        # The change is committed; clients recover missed messages with chat.resume.
-        log.exception("could not send a chat event to %s", message["group"])
-
-
-def _on_commit(message: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: _send(message))
-
-
 def message_changed(kind: str, message: dict[str, Any]) -> None:
     """``message`` is the serialized message (``chat.selectors.message_data``)."""
     group = conversation_group(message["conversation_id"])
-    _on_commit(hub_event(group, {"type": kind, "v": EVENT_VERSION, "message": message}))
+    publish_on_commit(hub_event(group, {"type": kind, "v": EVENT_VERSION, "message": message}))
 
 
 def conversation_added(conversation: dict[str, Any], *, user_ids: list[int]) -> None:
     """Tell ``user_ids`` they are now members of ``conversation`` (a brief, no messages)."""
     for user_id in user_ids:
         group = user_group(user_id)
-        _on_commit(hub_event(group, {"type": CONVERSATION_ADDED, "v": EVENT_VERSION, "conversation": conversation}))
+        publish_on_commit(
+            hub_event(group, {"type": CONVERSATION_ADDED, "v": EVENT_VERSION, "conversation": conversation})
+        )
 
 
 def conversation_removed(conversation_id: int, *, user_id: int, reason: str) -> None:
     """Make the user's open sockets stop following the conversation at once, then tell them why."""
     frame = {"type": CONVERSATION_REMOVED, "v": EVENT_VERSION, "conversation_id": conversation_id, "reason": reason}
     command = {"action": "leave", "group": conversation_group(conversation_id), "frame": frame}
-    _on_commit(hub_control(user_group(user_id), command))
+    publish_on_commit(hub_control(user_group(user_id), command))
 
 
 def member_changed(kind: str, conversation_id: int, member: dict[str, Any]) -> None:
     group = conversation_group(conversation_id)
     frame = {"type": kind, "v": EVENT_VERSION, "conversation_id": conversation_id, "member": member}
-    _on_commit(hub_event(group, frame))
+    publish_on_commit(hub_event(group, frame))
 
 
 def read_updated(conversation_id: int, *, user_id: int, last_read_message_id: int) -> None:
@@ -96,7 +82,7 @@ def read_updated(conversation_id: int, *, user_id: int, last_read_message_id: in
         "conversation_id": conversation_id,
         "last_read_message_id": last_read_message_id,
     }
-    _on_commit(hub_event(user_group(user_id), frame))
+    publish_on_commit(hub_event(user_group(user_id), frame))
 
 
 def conversation_brief(conversation: Conversation) -> dict[str, Any]:

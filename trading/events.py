@@ -15,12 +15,9 @@ import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-
 from stockchat.realtime.groups import user_group
 from stockchat.realtime.hub import hub_event
+from stockchat.realtime.publish import publish_on_commit
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -115,20 +112,8 @@ def quote_payload(quote: Quote, symbol: str) -> dict[str, Any]:
     }
 
 
-def _deliver(group: str, payload: dict[str, Any], conflate: str | None = None) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, hub_event(group, payload, conflate=conflate))
-    except Exception:
-        # The change is committed and readable; a lost live update is repaired
-        # by the client's next read, so a layer outage must not fail the request.
-        log.exception("could not send %s to %s", payload.get("type"), group)
-
-
 def send_on_commit(group: str, payload: dict[str, Any], *, conflate: str | None = None) -> None:
-    transaction.on_commit(lambda: _deliver(group, payload, conflate))
+    publish_on_commit(hub_event(group, payload, conflate=conflate))
 
 
 def order_changed(order: Order, *, symbol: str, user_id: int) -> None:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from chat import events, selectors, services
 from chat.models import Conversation, ConversationKind, MemberRole, Membership, Message
 from stockchat.errors import NotFound, ServiceError
+from stockchat.realtime import publish as publish_module
 from stockchat.realtime.groups import user_group
 from trading import services as trading
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def sent(monkeypatch):
     """The channel-layer messages chat services send on commit, in order."""
     messages: list[dict] = []
-    monkeypatch.setattr(events, "_send", messages.append)
+    monkeypatch.setattr(publish_module, "publish", messages.append)
     return messages
 
 
