@@ -46,12 +46,19 @@ class Stack:
     """A throwaway PostgreSQL and Redis, Django set up against them in this process."""
 
     def __init__(self) -> None:
+        self.postgres = PostgresServer().start()
+        self.redis = RedisServer().start()
+        try:
+            self._setup()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _setup(self) -> None:
         import psycopg
 
-        self.postgres = PostgresServer().start()
         with psycopg.connect(self.postgres.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
             admin.execute("CREATE DATABASE stockchat")
-        self.redis = RedisServer().start()
         self.env = dict(os.environ)
         self.env.update(
             DATABASE_URL=self.postgres.url,
@@ -164,10 +171,21 @@ def start_relay() -> Server:
     )
 
 
+def start_feed_worker(env: dict[str, str], interval: float) -> subprocess.Popen:
+    """The market feed worker, on the server core (it is part of the server side)."""
+    args = [sys.executable, "manage.py", "run_market_feed", "--interval", str(interval), "--seed", "1"]
+    return subprocess.Popen(pinned(SERVER_CORE, args), cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
 def run_loadgen(config: dict, timeout: float = 300) -> dict:
     """Run ``bench/loadgen.py`` pinned to the client core; it prints one JSON object."""
+    return run_script("loadgen.py", config, CLIENT_CORE, timeout)
+
+
+def run_script(name: str, config: dict, core: str = SERVER_CORE, timeout: float = 300) -> dict:
+    """Run a script of ``bench/`` with a JSON config, pinned to ``core``; it prints one JSON object."""
     result = subprocess.run(
-        pinned(CLIENT_CORE, [sys.executable, str(ROOT / "bench" / "loadgen.py"), json.dumps(config)]),
+        pinned(core, [sys.executable, str(ROOT / "bench" / name), json.dumps(config)]),
         cwd=ROOT,
         capture_output=True,
         text=True,

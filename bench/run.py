@@ -57,23 +57,36 @@ def verdict(ok: bool) -> str:
 # --- Chat fan-out ------------------------------------------------------------------
 
 
-def seed_conversation(members: int):
+_USERS: list = []
+_COOKIES: list[str] = []
+
+
+def bench_users(count: int) -> tuple[list, list[str]]:
+    """``count`` signed-in users with accounts (made once, shared by the sections)."""
     from django.contrib.auth import get_user_model
 
-    from chat.models import Conversation, ConversationKind, MemberRole, Membership
     from trading.services import account_open
 
     User = get_user_model()
-    users = [User.objects.create_user(f"member{n:04d}") for n in range(members + 1)]
-    for user in users:
+    while len(_USERS) < count:
+        user = User.objects.create_user(f"member{len(_USERS):04d}")
         account_open(user=user)
+        _USERS.append(user)
+        _COOKIES.extend(harness.session_cookies([user]))
+    harness.close_db()
+    return _USERS[:count], _COOKIES[:count]
+
+
+def seed_conversation(members: int):
+    from chat.models import Conversation, ConversationKind, MemberRole, Membership
+
+    users, cookies = bench_users(members + 1)
     sender = users[0]
     conversation = Conversation.objects.create(kind=ConversationKind.GROUP, title="fan-out", created_by=sender)
     Membership.objects.bulk_create(
         Membership(conversation=conversation, user=user, role=MemberRole.OWNER if user == sender else MemberRole.MEMBER)
         for user in users
     )
-    cookies = harness.session_cookies(users)
     harness.close_db()
     return conversation.pk, cookies[0], cookies[1:]
 
@@ -135,6 +148,161 @@ def chat_report(figures: dict, args) -> list[str]:
     return lines
 
 
+# --- Price fan-out -----------------------------------------------------------------
+
+
+def prices_section(stack: harness.Stack, args) -> dict:
+    _, cookies = bench_users(min(args.subscribers, 200))
+    rate = 1 / args.tick_interval
+    base = {"mode": "prices", "count": args.subscribers, "symbol": "ACME", "seconds": args.price_seconds}
+    figures = {}
+    relay = harness.start_relay()
+    try:
+        config = {
+            **base,
+            "protocol": "relay",
+            "url": f"ws://127.0.0.1:{relay.port}/",
+            "origin": "http://x",
+            "rate": rate,
+        }
+        config["cookies"] = []
+        figures["relay"] = repeat(args.runs, lambda: harness.run_loadgen(config))
+    finally:
+        relay.stop()
+    daphne = harness.start_daphne(stack.env)
+    feed = harness.start_feed_worker(stack.env, args.tick_interval)
+    try:
+        config = {
+            **base,
+            "protocol": "stockchat",
+            "url": f"ws://127.0.0.1:{daphne.port}/ws/",
+            "origin": f"http://127.0.0.1:{daphne.port}",
+            "cookies": cookies,
+        }
+        figures["stockchat"] = repeat(args.runs, lambda: harness.run_loadgen(config))
+    finally:
+        feed.terminate()
+        feed.wait(15)
+        daphne.stop()
+    figures["ticks_per_s"] = rate
+    return figures
+
+
+def prices_report(figures: dict, args) -> list[str]:
+    relay, ours = figures["relay"], figures["stockchat"]
+    expected = figures["ticks_per_s"] * args.subscribers
+    ok = ours["deliveries_per_s"] >= 0.5 * relay["deliveries_per_s"] and ours["p99_age_ms"] <= 3 * relay["p99_age_ms"]
+    lines = [
+        "## Price fan-out",
+        "",
+        f"{args.subscribers} sockets follow one symbol (ACME); {figures['ticks_per_s']:g} ticks/s of it "
+        f"({expected:,.0f} deliveries/s offered) for {args.price_seconds:g} s after a 3 s warm-up. stockchat: ticks "
+        "from `manage.py run_market_feed` (which writes every stock's quote to PostgreSQL, then publishes) through "
+        "Redis and daphne; tick age is receive time minus the quote's own time (`at`, taken as the tick starts). "
+        f"Baseline: one client publishes to the bare relay at the same rate. Median of {ours['runs']} runs.",
+        "",
+        "| design | deliveries/s | vs relay | p50 tick age ms | p99 tick age ms | p99 vs relay |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, row in (("bare `websockets` relay (baseline)", relay), ("stockchat: feed worker, Redis, daphne", ours)):
+        lines.append(
+            f"| {label} | {row['deliveries_per_s']:,.0f} | {ratio(row['deliveries_per_s'], relay['deliveries_per_s'])} "
+            f"| {row['p50_age_ms']:.1f} | {row['p99_age_ms']:.1f} | {ratio(row['p99_age_ms'], relay['p99_age_ms'])} |"
+        )
+    lines += [
+        "",
+        f"Target: at least 0.5x the baseline's deliveries/s and p99 at most 3x: {verdict(ok)}.",
+        "",
+    ]
+    return lines
+
+
+# --- Orders/s ----------------------------------------------------------------------
+
+
+def api_tokens(users) -> list[str]:
+    from accounts.services import api_token_create
+
+    tokens = [api_token_create(user=user, name="bench")[1] for user in users]
+    harness.close_db()
+    return tokens
+
+
+def order_requests(tokens: list[str]) -> list[dict]:
+    # A buy limit far below the market rests as an open order: the account is
+    # locked, cash reserved and the order inserted, as in the SQL baseline.
+    body = json.dumps({"symbol": "ACME", "side": "buy", "type": "limit", "quantity": 1, "limit_price": "1.00"})
+    return [
+        {"method": "POST", "path": "/api/v1/orders", "headers": {"Authorization": f"Bearer {token}"}, "body": body}
+        for token in tokens
+    ]
+
+
+def books_violations() -> int:
+    from trading.books import books_violations
+
+    count = len(books_violations())
+    harness.close_db()
+    return count
+
+
+def orders_section(stack: harness.Stack, args) -> dict:
+    users, _ = bench_users(args.accounts)
+    tokens = api_tokens(users)
+    figures = {}
+    for label, accounts in (("hot", 1), ("spread", args.accounts)):
+        raw = {"url": stack.postgres.url, "clients": args.clients, "accounts": accounts, "seconds": args.http_seconds}
+        figures[f"{label}_raw"] = repeat(args.runs, lambda raw=raw: harness.run_script("raw_orders.py", raw))
+        daphne = harness.start_daphne(stack.env)
+        try:
+            config = {
+                "mode": "http",
+                "host": "127.0.0.1",
+                "port": daphne.port,
+                "clients": args.clients,
+                "seconds": args.http_seconds,
+                "requests": order_requests(tokens[:accounts]),
+            }
+            figures[f"{label}_api"] = repeat(args.runs, lambda config=config: harness.run_loadgen(config))
+        finally:
+            daphne.stop()
+    figures["violations"] = books_violations()
+    return figures
+
+
+def orders_report(figures: dict, args) -> list[str]:
+    lines = [
+        "## Orders/s",
+        "",
+        f"{args.clients} concurrent clients for {args.http_seconds:g} s after a 2 s warm-up. stockchat: `POST "
+        "/api/v1/orders` (a buy limit far below the market, which rests: account row locked, cash reserved, order "
+        "inserted, events sent on commit) with personal API tokens, through daphne. Baseline: raw psycopg, "
+        f"{args.clients} threads running the same locking SQL (`SELECT ... FOR UPDATE` on the account, insert the "
+        f"order, update the reservation) on tables of its own. `check_books` runs after all of it. Median of "
+        f"{figures['hot_api']['runs']} runs.",
+        "",
+        "| accounts | raw psycopg orders/s | API orders/s | vs baseline | API p50 ms | API p99 ms | statuses |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    ok = figures["violations"] == 0
+    for label, accounts in (("hot", "1 (hot)"), ("spread", f"{args.accounts:,}")):
+        raw, api = figures[f"{label}_raw"], figures[f"{label}_api"]
+        ok = ok and api["requests_per_s"] >= 0.4 * raw["orders_per_s"]
+        lines.append(
+            f"| {accounts} | {raw['orders_per_s']:,.0f} | {api['requests_per_s']:,.0f} "
+            f"| {ratio(api['requests_per_s'], raw['orders_per_s'])} | {api['p50_ms']:.1f} | {api['p99_ms']:.1f} "
+            f"| {api['statuses']} |"
+        )
+    lines += [
+        "",
+        f"`check_books` after the run: {figures['violations']} violations.",
+        "",
+        f"Target: at least 0.4x the baseline, 0 violations: {verdict(ok)}.",
+        "",
+    ]
+    return lines
+
+
 # --- Report ------------------------------------------------------------------------
 
 
@@ -164,7 +332,11 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, {mem_kib / 1024 / 1024:.1f} GiB RAM, {platform.platform()}"
 
 
-SECTIONS = {"chat": (chat_section, chat_report)}
+SECTIONS = {
+    "chat": (chat_section, chat_report),
+    "prices": (prices_section, prices_report),
+    "orders": (orders_section, orders_report),
+}
 
 
 def main() -> None:
@@ -175,10 +347,16 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--rate", type=float, default=5.0, help="chat messages per second")
     parser.add_argument("--chat-seconds", type=float, default=15.0)
+    parser.add_argument("--subscribers", type=int, default=1000, help="price subscribers")
+    parser.add_argument("--tick-interval", type=float, default=0.2, help="seconds between the feed's ticks")
+    parser.add_argument("--price-seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument("--accounts", type=int, default=1000, help="accounts the spread order load uses")
+    parser.add_argument("--http-seconds", type=float, default=8.0)
     parser.add_argument("--output", type=Path, default=RESULTS / "REPORT.md")
     args = parser.parse_args()
     if args.quick:
-        args.runs, args.chat_seconds = 1, 4.0
+        args.runs, args.chat_seconds, args.price_seconds, args.http_seconds = 1, 4.0, 4.0, 3.0
     started = time.monotonic()
     stack = harness.Stack()
     results: dict = {}
