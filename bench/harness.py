@@ -71,6 +71,8 @@ class Stack:
             STOCKCHAT_CHAT_SENDS_PER_MINUTE="1000000",
             STOCKCHAT_ORDER_RATE="1000000/second",
             STOCKCHAT_MARKET_FEED="off",
+            # Loopback has no TLS (in production the load balancer ends it).
+            DJANGO_SECURE_SSL_REDIRECT="false",
         )
         os.environ.update(
             {k: v for k, v in self.env.items() if k.startswith(("DJANGO_", "STOCKCHAT_", "DATABASE_", "REDIS_"))}
@@ -146,6 +148,16 @@ class Server:
         self._log.close()
         self.log.unlink(missing_ok=True)
 
+    def profile(self, seconds: float, output: Path) -> subprocess.Popen:
+        """Sample the server with py-spy for ``seconds`` into collapsed stacks (``-f raw``)."""
+        spy = Path(sys.executable).with_name("py-spy")
+        args = [str(spy), "record", "--pid", str(self.process.pid), "--duration", str(int(seconds)), "--rate", "200"]
+        return subprocess.Popen(
+            [*args, "--format", "raw", "--output", str(output), "--nonblocking"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
     # /proc figures of the server process (the child of taskset execs in place).
     def rss_kib(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -184,13 +196,16 @@ def run_loadgen(config: dict, timeout: float = 300) -> dict:
 
 def run_script(name: str, config: dict, core: str = SERVER_CORE, timeout: float = 300) -> dict:
     """Run a script of ``bench/`` with a JSON config, pinned to ``core``; it prints one JSON object."""
-    result = subprocess.run(
-        pinned(core, [sys.executable, str(ROOT / "bench" / name), json.dumps(config)]),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
+        json.dump(config, handle)
+        handle.flush()
+        result = subprocess.run(
+            pinned(core, [sys.executable, str(ROOT / "bench" / name), "@" + handle.name]),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     if result.returncode != 0:
-        raise RuntimeError(f"load generator failed: {result.stderr[-3000:]}")
+        raise RuntimeError(f"{name} failed: {result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])

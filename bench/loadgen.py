@@ -24,6 +24,7 @@ import json
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 from websockets.asyncio.client import connect
 
@@ -314,6 +315,8 @@ async def http(cfg: dict) -> dict:
     await asyncio.gather(*tasks, return_exceptions=True)
     return {
         "requests_per_s": len(latencies) / elapsed,
+        # Only answers in the 2xx range count as served.
+        "ok_per_s": sum(n for status, n in statuses.items() if status.startswith("2")) / elapsed,
         "p50_ms": pct(latencies, 0.50) * 1000,
         "p99_ms": pct(latencies, 0.99) * 1000,
         "statuses": statuses,
@@ -322,6 +325,12 @@ async def http(cfg: dict) -> dict:
 
 MODES = {"fanout": fanout, "prices": prices, "idle": idle, "http": http}
 
+
+def read_config(arg: str) -> dict:
+    """JSON, or ``@path`` of a JSON file (long configs exceed the argument limit)."""
+    return json.loads(Path(arg[1:]).read_text()) if arg.startswith("@") else json.loads(arg)
+
+
 if __name__ == "__main__":
-    config = json.loads(sys.argv[1])
+    config = read_config(sys.argv[1])
     print(json.dumps(asyncio.run(MODES[config["mode"]](config))), flush=True)

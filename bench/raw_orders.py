@@ -14,6 +14,7 @@ import json
 import sys
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 
@@ -77,5 +78,10 @@ def main(cfg: dict) -> dict:
     return {"orders_per_s": sum(counts) / elapsed}
 
 
+def read_config(arg: str) -> dict:
+    """JSON, or ``@path`` of a JSON file (long configs exceed the argument limit)."""
+    return json.loads(Path(arg[1:]).read_text()) if arg.startswith("@") else json.loads(arg)
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(json.loads(sys.argv[1]))), flush=True)
+    print(json.dumps(main(read_config(sys.argv[1]))), flush=True)

@@ -14,3 +14,4 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
     },
 }
+
