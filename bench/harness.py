@@ -209,3 +209,35 @@ def run_script(name: str, config: dict, core: str = SERVER_CORE, timeout: float 
     if result.returncode != 0:
         raise RuntimeError(f"{name} failed: {result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def hold_idle(config: dict, server: Server, idle_seconds: float) -> dict:
+    """Open ``config["count"]`` sockets (bench/loadgen.py ``idle``), then read the server's CPU
+    time and memory while they sit idle for ``idle_seconds``."""
+    rss_before = server.rss_kib()
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
+        json.dump(config, handle)
+        handle.flush()
+        process = subprocess.Popen(
+            pinned(CLIENT_CORE, [sys.executable, str(ROOT / "bench" / "loadgen.py"), "@" + handle.name]),
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        opened = json.loads(process.stdout.readline())
+        time.sleep(2.0)  # let the last handshakes' work settle
+        cpu_before = server.cpu_seconds()
+        time.sleep(idle_seconds)
+        cpu = server.cpu_seconds() - cpu_before
+        rss_after = server.rss_kib()
+        out, _ = process.communicate("close\n", timeout=120)
+    final = json.loads(out.strip().splitlines()[-1])
+    count = opened["opened"]
+    return {
+        "sockets": count,
+        "alive_at_end": final["alive_at_end"],
+        "handshakes_per_s": opened["handshakes_per_s"],
+        "kib_per_socket": (rss_after - rss_before) / count,
+        "cpu_us_per_socket_second": cpu / idle_seconds / count * 1e6,
+    }

@@ -373,6 +373,64 @@ def api_report(figures: dict, args) -> list[str]:
     return lines
 
 
+# --- Idle sockets ------------------------------------------------------------------
+
+
+def idle_section(stack: harness.Stack, args) -> dict:
+    _, cookies = bench_users(200)
+    figures = {}
+    base = {"mode": "idle", "count": args.idle_sockets, "concurrency": 50}
+
+    def measure(name: str, server: harness.Server, config: dict) -> None:
+        try:
+            figures[name] = repeat(args.idle_runs, lambda: harness.hold_idle(config, server, args.idle_seconds))
+        finally:
+            server.stop()
+
+    relay = harness.start_relay()
+    measure(
+        "relay",
+        relay,
+        {**base, "protocol": "relay", "url": f"ws://127.0.0.1:{relay.port}/", "origin": "http://x", "cookies": []},
+    )
+    daphne = harness.start_daphne(stack.env)
+    url = f"ws://127.0.0.1:{daphne.port}/ws/"
+    origin = f"http://127.0.0.1:{daphne.port}"
+    measure("stockchat", daphne, {**base, "protocol": "stockchat", "url": url, "origin": origin, "cookies": cookies})
+    return figures
+
+
+def idle_report(figures: dict, args) -> list[str]:
+    relay, ours = figures["relay"], figures["stockchat"]
+    ok = (
+        ours["kib_per_socket"] <= 2 * relay["kib_per_socket"]
+        and ours["cpu_us_per_socket_second"] <= 2 * max(relay["cpu_us_per_socket_second"], 0.01)
+        and ours["alive_at_end"] == ours["sockets"]
+    )
+    lines = [
+        "## Idle sockets",
+        "",
+        f"{args.idle_sockets:,} sockets opened 50 at a time (stockchat: signed in, spread over 200 users, each "
+        f"waits for `hello`), then left idle for {args.idle_seconds:g} s. Memory is the server's resident set "
+        "growth divided by the sockets; CPU is the server's CPU time during the idle window per socket and "
+        f"second. Median of {ours['runs']} runs (one server process for all of them).",
+        "",
+        "| server | handshakes/s | vs relay | KiB per socket | vs relay | CPU µs per socket·s | vs relay "
+        "| open at end |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, row in (("bare `websockets` relay (baseline)", relay), ("stockchat: daphne `/ws/`", ours)):
+        lines.append(
+            f"| {label} | {row['handshakes_per_s']:,.0f} | {ratio(row['handshakes_per_s'], relay['handshakes_per_s'])} "
+            f"| {row['kib_per_socket']:.1f} | {ratio(row['kib_per_socket'], relay['kib_per_socket'])} "
+            f"| {row['cpu_us_per_socket_second']:.2f} "
+            f"| {ratio(row['cpu_us_per_socket_second'], relay['cpu_us_per_socket_second'])} "
+            f"| {row['alive_at_end']:,}/{row['sockets']:,} |"
+        )
+    lines += ["", f"Target: CPU and memory at most 2x the baseline: {verdict(ok)}.", ""]
+    return lines
+
+
 # --- Report ------------------------------------------------------------------------
 
 
@@ -407,6 +465,7 @@ SECTIONS = {
     "prices": (prices_section, prices_report),
     "orders": (orders_section, orders_report),
     "api": (api_section, api_report),
+    "idle": (idle_section, idle_report),
 }
 
 
@@ -424,10 +483,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--accounts", type=int, default=1000, help="accounts the spread order load uses")
     parser.add_argument("--http-seconds", type=float, default=8.0)
+    parser.add_argument("--idle-sockets", type=int, default=2000)
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--idle-runs", type=int, default=1, help="runs of the idle-socket figure")
     parser.add_argument("--output", type=Path, default=RESULTS / "REPORT.md")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.chat_seconds, args.price_seconds, args.http_seconds = 1, 4.0, 4.0, 3.0
+        args.idle_seconds = 3.0
     started = time.monotonic()
     stack = harness.Stack()
     results: dict = {}
