@@ -81,6 +81,10 @@ class Stack:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True
         )
+        # DEBUG is off, so pages need the collected, hashed static files.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True
+        )
         subprocess.run(
             [sys.executable, "manage.py", "load_demo_data", "--allow-without-debug"],
             stdout=subprocess.DEVNULL,
