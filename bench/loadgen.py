@@ -128,42 +128,51 @@ async def fanout(cfg: dict) -> dict:
         await asyncio.sleep(1 / rate)
     await asyncio.sleep(1.0)
     total = int(rate * cfg["seconds"])
-    start = time.perf_counter()
-    for seq in range(total):
-        delay = start + seq / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        await send(seq)
-    # Wait for stragglers: stop once nothing new arrived for two seconds (30 s at most).
-    deadline = time.monotonic() + 30
-    seen = -1
-    while time.monotonic() < deadline:
-        count = sum(len(r) for r in received)
-        if count == seen:
-            break
-        seen = count
-        await asyncio.sleep(2.0)
+    windows = []
+    # Each window is one run on the same sockets; sequence numbers go on from window to window.
+    for window in range(cfg.get("windows", 1)):
+        first = window * total
+        start = time.perf_counter()
+        for n in range(total):
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await send(first + n)
+        # Wait for stragglers: stop once nothing new arrived for two seconds (30 s at most).
+        deadline = time.monotonic() + 30
+        seen = -1
+        while time.monotonic() < deadline:
+            count = sum(len(r) for r in received)
+            if count == seen:
+                break
+            seen = count
+            await asyncio.sleep(2.0)
+        windows.append(fanout_figures(received, first, total))
     for ws in [*receivers, sender]:
         await ws.close()
     for task in tasks:
         task.cancel()
+    return {"windows": windows}
+
+
+def fanout_figures(received: list[list[tuple[int, float]]], first: int, total: int) -> dict:
     latencies, gaps, delivered = [], 0, 0
     for rows in received:
-        last = -1
+        last = first - 1
         for seq, latency in rows:
-            if seq < 0:
+            if not first <= seq < first + total:
                 continue
             delivered += 1
             latencies.append(latency)
             if seq != last + 1:
                 gaps += 1
             last = seq
-        if last != total - 1:
+        if last != first + total - 1:
             gaps += 1  # the tail went missing
-    expected = total * len(receivers)
+    expected = total * len(received)
     return {
         "sent": total,
-        "members": len(receivers),
+        "members": len(received),
         "delivered_pct": 100.0 * delivered / expected if expected else 0.0,
         "gaps": gaps,
         "p50_ms": pct(latencies, 0.50) * 1000,
@@ -224,22 +233,31 @@ async def prices(cfg: dict) -> dict:
 
         tasks.append(asyncio.create_task(publish()))
     await asyncio.sleep(cfg.get("warmup_seconds", 3))
-    window["open"] = True
-    start = time.perf_counter()
-    await asyncio.sleep(cfg["seconds"])
-    window["open"] = False
-    elapsed = time.perf_counter() - start
+    windows = []
+    # Each window is one run on the same sockets.
+    for _ in range(cfg.get("windows", 1)):
+        ages.clear()
+        counts[0] = 0
+        window["open"] = True
+        start = time.perf_counter()
+        await asyncio.sleep(cfg["seconds"])
+        window["open"] = False
+        elapsed = time.perf_counter() - start
+        windows.append(
+            {
+                "subscribers": len(sockets),
+                "deliveries_per_s": counts[0] / elapsed,
+                "p50_age_ms": pct(ages, 0.50) * 1000,
+                "p99_age_ms": pct(ages, 0.99) * 1000,
+            }
+        )
+        await asyncio.sleep(1.0)
     for task in tasks:
         task.cancel()
     for ws in sockets + ([publisher] if publisher else []):
         with contextlib.suppress(Exception):
             await ws.close()
-    return {
-        "subscribers": len(sockets),
-        "deliveries_per_s": counts[0] / elapsed,
-        "p50_age_ms": pct(ages, 0.50) * 1000,
-        "p99_age_ms": pct(ages, 0.99) * 1000,
-    }
+    return {"windows": windows}
 
 
 async def idle(cfg: dict) -> dict:

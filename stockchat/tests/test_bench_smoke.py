@@ -30,11 +30,14 @@ def test_relay_delivers_every_message_in_order_to_every_client():
                 "seconds": 0.4,
                 "warmup": 2,
                 "conversation_id": 0,
+                "windows": 2,
             },
             timeout=120,
         )
     finally:
         relay.stop()
+    assert len(result["windows"]) == 2
+    result = result["windows"][1]
     assert result["sent"] == 20
     assert result["members"] == 5
     assert result["delivered_pct"] == 100.0
