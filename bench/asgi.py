@@ -1,0 +1,30 @@
+"""The bench-only server: the app (HTTP and ``/ws/``) plus the baselines that must
+share its process: ``/bench/constant`` (bench/urls.py) and the tutorial chat at
+``/tutorial/`` (bench/tutorial.py).
+
+    daphne bench.asgi:application
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from bench.tutorial import TutorialChatConsumer  # noqa: E402
+from stockchat.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter([path("tutorial/", TutorialChatConsumer.as_asgi()), *websocket_urlpatterns]))
+        ),
+    }
+)

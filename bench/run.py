@@ -1,0 +1,698 @@
+"""Every stockchat benchmark in one go, each figure against a baseline measured in
+the same run; writes ``bench/results/REPORT.md`` (and ``results.json``).
+
+    .venv/bin/python bench/run.py                 # what `make bench` runs
+    .venv/bin/python bench/run.py --only chat     # one section: chat, prices, orders, api, idle, queries
+    .venv/bin/python bench/run.py --quick         # shorter runs, one run each (a smoke check)
+
+Starts a throwaway PostgreSQL and Redis, seeds them, and runs each server under
+test (daphne, the bare relay, the feed worker) in its own process, pinned to
+another core than the load generators (bench/loadgen.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness
+
+RESULTS = harness.ROOT / "bench" / "results"
+
+
+def median_of(runs: list[dict]) -> dict:
+    """The median of each numeric figure over the runs (other values from the last run)."""
+    merged = dict(runs[-1])
+    for key, value in runs[-1].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            merged[key] = statistics.median(run[key] for run in runs)
+    merged["runs"] = len(runs)
+    return merged
+
+
+def repeat(times: int, fn) -> dict:
+    return median_of([fn() for _ in range(times)])
+
+
+def ratio(value: float, base: float) -> str:
+    if not base or value != value or base != base:
+        return "n/a"
+    return f"{value / base:.2f}x"
+
+
+def verdict(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+# --- Chat fan-out ------------------------------------------------------------------
+
+
+_USERS: list = []
+_COOKIES: list[str] = []
+
+
+def bench_users(count: int) -> tuple[list, list[str]]:
+    """``count`` signed-in users with accounts (made once, shared by the sections)."""
+    from django.contrib.auth import get_user_model
+
+    from trading.services import account_open
+
+    User = get_user_model()
+    while len(_USERS) < count:
+        user = User.objects.create_user(f"member{len(_USERS):04d}")
+        account_open(user=user)
+        _USERS.append(user)
+        _COOKIES.extend(harness.session_cookies([user]))
+    harness.close_db()
+    return _USERS[:count], _COOKIES[:count]
+
+
+def seed_conversation(members: int):
+    from chat.models import Conversation, ConversationKind, MemberRole, Membership
+
+    users, cookies = bench_users(members + 1)
+    sender = users[0]
+    conversation = Conversation.objects.create(kind=ConversationKind.GROUP, title="fan-out", created_by=sender)
+    Membership.objects.bulk_create(
+        Membership(conversation=conversation, user=user, role=MemberRole.OWNER if user == sender else MemberRole.MEMBER)
+        for user in users
+    )
+    harness.close_db()
+    return conversation.pk, cookies[0], cookies[1:]
+
+
+def chat_section(stack: harness.Stack, args) -> dict:
+    conversation_id, sender_cookie, cookies = seed_conversation(args.members)
+    base = {
+        "mode": "fanout",
+        "rate": args.rate,
+        "seconds": args.chat_seconds,
+        "conversation_id": conversation_id,
+        "windows": args.runs,
+    }
+    figures = {}
+
+    def measure(name: str, server: harness.Server, protocol: str, path: str, with_cookies: bool) -> None:
+        config = {
+            **base,
+            "protocol": protocol,
+            "url": f"ws://127.0.0.1:{server.port}{path}",
+            "origin": f"http://127.0.0.1:{server.port}",
+            "cookies": cookies if with_cookies else [None] * len(cookies),
+            "sender_cookie": sender_cookie if with_cookies else None,
+        }
+        try:
+            figures[name] = median_of(harness.run_loadgen(config)["windows"])
+        finally:
+            server.stop()
+
+    measure("relay", harness.start_relay(), "relay", "/", with_cookies=False)
+    measure("stockchat", harness.start_daphne(stack.env), "stockchat", "/ws/", with_cookies=True)
+    measure("tutorial", harness.start_daphne(stack.env, "bench.asgi:application"), "tutorial", "/tutorial/", True)
+    return figures
+
+
+def chat_report(figures: dict, args) -> list[str]:
+    relay, ours, tutorial = figures["relay"], figures["stockchat"], figures["tutorial"]
+    ok = ours["p99_ms"] <= 2 * relay["p99_ms"] and ours["delivered_pct"] == 100.0 and ours["gaps"] == 0
+    lines = [
+        "## Chat fan-out",
+        "",
+        f"{args.members} members in one conversation, each with a socket; one more socket sends "
+        f"{args.rate} messages/s for {args.chat_seconds:g} s (sequence number and send time in the body, "
+        f"10 warm-up messages left out). Latency is from send to each member's receipt. "
+        f"Median of {ours['runs']} runs, one after the other on the same sockets.",
+        "",
+        "| design | p50 ms | p99 ms | p99 vs relay | delivered | gaps |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, row in (
+        ("bare `websockets` relay (baseline)", relay),
+        ("stockchat: daphne, `/ws/`, Redis pub/sub layer, per-process hub", ours),
+        ("Channels tutorial: consumer `group_add` + `group_send`, RedisChannelLayer", tutorial),
+    ):
+        lines.append(
+            f"| {label} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {ratio(row['p99_ms'], relay['p99_ms'])} "
+            f"| {row['delivered_pct']:.2f}% | {row['gaps']:g} |"
+        )
+    lines += [
+        "",
+        f"Target: p99 ≤ 2x baseline, 100% delivered, no gaps: {verdict(ok)} "
+        f"(p99 {ratio(ours['p99_ms'], relay['p99_ms'])}).",
+        "",
+    ]
+    return lines
+
+
+# --- Price fan-out -----------------------------------------------------------------
+
+
+def prices_section(stack: harness.Stack, args) -> dict:
+    _, cookies = bench_users(min(args.subscribers, 200))
+    rate = 1 / args.tick_interval
+    base = {
+        "mode": "prices",
+        "count": args.subscribers,
+        "symbol": "ACME",
+        "seconds": args.price_seconds,
+        "windows": args.runs,
+    }
+    figures = {}
+    relay = harness.start_relay()
+    try:
+        config = {
+            **base,
+            "protocol": "relay",
+            "url": f"ws://127.0.0.1:{relay.port}/",
+            "origin": "http://x",
+            "rate": rate,
+        }
+        config["cookies"] = []
+        figures["relay"] = median_of(harness.run_loadgen(config)["windows"])
+    finally:
+        relay.stop()
+    daphne = harness.start_daphne(stack.env)
+    feed = harness.start_feed_worker(stack.env, args.tick_interval)
+    try:
+        config = {
+            **base,
+            "protocol": "stockchat",
+            "url": f"ws://127.0.0.1:{daphne.port}/ws/",
+            "origin": f"http://127.0.0.1:{daphne.port}",
+            "cookies": cookies,
+        }
+        figures["stockchat"] = median_of(harness.run_loadgen(config)["windows"])
+    finally:
+        feed.terminate()
+        feed.wait(15)
+        daphne.stop()
+    figures["ticks_per_s"] = rate
+    return figures
+
+
+def prices_report(figures: dict, args) -> list[str]:
+    relay, ours = figures["relay"], figures["stockchat"]
+    expected = figures["ticks_per_s"] * args.subscribers
+    ok = ours["deliveries_per_s"] >= 0.5 * relay["deliveries_per_s"] and ours["p99_age_ms"] <= 3 * relay["p99_age_ms"]
+    lines = [
+        "## Price fan-out",
+        "",
+        f"{args.subscribers} sockets follow one symbol (ACME); {figures['ticks_per_s']:g} ticks/s of it "
+        f"({expected:,.0f} deliveries/s offered) for {args.price_seconds:g} s after a 3 s warm-up. stockchat: ticks "
+        "from `manage.py run_market_feed` (which writes every stock's quote to PostgreSQL, then publishes) through "
+        "Redis and daphne; tick age is receive time minus the quote's own time (`at`, taken as the tick starts). "
+        f"Baseline: one client publishes to the bare relay at the same rate. Median of {ours['runs']} runs, one after "
+        "the other on the same sockets.",
+        "",
+        "| design | deliveries/s | vs relay | p50 tick age ms | p99 tick age ms | p99 vs relay |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, row in (("bare `websockets` relay (baseline)", relay), ("stockchat: feed worker, Redis, daphne", ours)):
+        lines.append(
+            f"| {label} | {row['deliveries_per_s']:,.0f} | {ratio(row['deliveries_per_s'], relay['deliveries_per_s'])} "
+            f"| {row['p50_age_ms']:.1f} | {row['p99_age_ms']:.1f} | {ratio(row['p99_age_ms'], relay['p99_age_ms'])} |"
+        )
+    lines += [
+        "",
+        f"Target: at least 0.5x the baseline's deliveries/s and p99 at most 3x: {verdict(ok)}.",
+        "",
+    ]
+    return lines
+
+
+# --- Orders/s ----------------------------------------------------------------------
+
+
+def api_tokens(users) -> list[str]:
+    from accounts.services import api_token_create
+
+    tokens = [api_token_create(user=user, name="bench")[1] for user in users]
+    harness.close_db()
+    return tokens
+
+
+def order_requests(tokens: list[str]) -> list[dict]:
+    # A buy limit far below the market rests as an open order: the account is
+    # locked, cash reserved and the order inserted, as in the SQL baseline.
+    body = json.dumps({"symbol": "ACME", "side": "buy", "type": "limit", "quantity": 1, "limit_price": "1.00"})
+    return [
+        {"method": "POST", "path": "/api/v1/orders", "headers": {"Authorization": f"Bearer {token}"}, "body": body}
+        for token in tokens
+    ]
+
+
+def books_violations() -> int:
+    from trading.books import books_violations
+
+    count = len(books_violations())
+    harness.close_db()
+    return count
+
+
+def orders_section(stack: harness.Stack, args) -> dict:
+    users, _ = bench_users(args.accounts)
+    tokens = api_tokens(users)
+    figures = {}
+    for label, accounts in (("hot", 1), ("spread", args.accounts)):
+        raw = {"url": stack.postgres.url, "clients": args.clients, "accounts": accounts, "seconds": args.http_seconds}
+        figures[f"{label}_raw"] = repeat(args.runs, lambda raw=raw: harness.run_script("raw_orders.py", raw))
+        daphne = harness.start_daphne(stack.env)
+        try:
+            config = {
+                "mode": "http",
+                "host": "127.0.0.1",
+                "port": daphne.port,
+                "clients": args.clients,
+                "seconds": args.http_seconds,
+                "requests": order_requests(tokens[:accounts]),
+            }
+            figures[f"{label}_api"] = repeat(args.runs, lambda config=config: harness.run_loadgen(config))
+        finally:
+            daphne.stop()
+    figures["violations"] = books_violations()
+    return figures
+
+
+def orders_report(figures: dict, args) -> list[str]:
+    lines = [
+        "## Orders/s",
+        "",
+        f"{args.clients} concurrent clients for {args.http_seconds:g} s after a 2 s warm-up. stockchat: `POST "
+        "/api/v1/orders` (a buy limit far below the market, which rests: account row locked, cash reserved, order "
+        "inserted, events sent on commit) with personal API tokens, through daphne. Baseline: raw psycopg, "
+        f"{args.clients} threads running the same locking SQL (`SELECT ... FOR UPDATE` on the account, insert the "
+        f"order, update the reservation) on tables of its own. `check_books` runs after all of it. Median of "
+        f"{figures['hot_api']['runs']} runs.",
+        "",
+        "| accounts | raw psycopg orders/s | API orders/s | vs baseline | API p50 ms | API p99 ms | statuses |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    ok = figures["violations"] == 0
+    for label, accounts in (("hot", "1 (hot)"), ("spread", f"{args.accounts:,}")):
+        raw, api = figures[f"{label}_raw"], figures[f"{label}_api"]
+        ok = ok and api["ok_per_s"] >= 0.4 * raw["orders_per_s"]
+        lines.append(
+            f"| {accounts} | {raw['orders_per_s']:,.0f} | {api['ok_per_s']:,.0f} "
+            f"| {ratio(api['ok_per_s'], raw['orders_per_s'])} | {api['p50_ms']:.1f} | {api['p99_ms']:.1f} "
+            f"| {api['statuses']} |"
+        )
+    lines += [
+        "",
+        f"`check_books` after the run: {figures['violations']} violations.",
+        "",
+        f"Target: at least 0.4x the baseline, 0 violations: {verdict(ok)}.",
+        "",
+    ]
+    return lines
+
+
+# --- API requests/s ----------------------------------------------------------------
+
+
+def api_section(stack: harness.Stack, args) -> dict:
+    users, _ = bench_users(1)
+    token = api_tokens(users)[0]
+    seed_positions(users[0])
+    auth = {"Authorization": f"Bearer {token}"}
+    endpoints = {
+        "constant": "/bench/constant",
+        "portfolio": "/api/v1/account/portfolio/history",
+        "bars": "/api/v1/assets/ACME/bars",
+    }
+    daphne = harness.start_daphne(stack.env, "bench.asgi:application")
+    figures = {}
+    try:
+        for name, path in endpoints.items():
+            config = {
+                "mode": "http",
+                "host": "127.0.0.1",
+                "port": daphne.port,
+                "clients": args.clients,
+                "seconds": args.http_seconds,
+                "requests": [{"path": path, "headers": auth}],
+            }
+            figures[name] = repeat(args.runs, lambda config=config: harness.run_loadgen(config))
+    finally:
+        daphne.stop()
+    return figures
+
+
+def seed_positions(user) -> None:
+    """A few filled orders, so the portfolio history has positions to value."""
+    from trading.services import order_place
+
+    for symbol in ("ACME", "BRCK", "CLDW"):
+        order_place(user=user, symbol=symbol, side="buy", quantity=10)
+    harness.close_db()
+
+
+def api_report(figures: dict, args) -> list[str]:
+    base = figures["constant"]
+    lines = [
+        "## API requests/s",
+        "",
+        f"{args.clients} keep-alive clients for {args.http_seconds:g} s after a 2 s warm-up, each request "
+        "authenticated with a personal API token. All three URLs are served by the same daphne process "
+        "(`bench/asgi.py`: the app plus the baseline view, a plain Django view returning a constant JSON object, "
+        f"through the app's whole middleware stack). Median of {base['runs']} runs.",
+        "",
+        "| endpoint | requests/s (2xx) | vs baseline | p50 ms | p99 ms | statuses |",
+        "|---|---|---|---|---|---|",
+    ]
+    ok = True
+    for name, path in (
+        ("constant", "`/bench/constant` (baseline)"),
+        ("portfolio", "`/api/v1/account/portfolio/history`"),
+        ("bars", "`/api/v1/assets/ACME/bars`"),
+    ):
+        row = figures[name]
+        if name != "constant":
+            ok = ok and row["ok_per_s"] >= 0.6 * base["ok_per_s"]
+        lines.append(
+            f"| {path} | {row['ok_per_s']:,.0f} | {ratio(row['ok_per_s'], base['ok_per_s'])} | {row['p50_ms']:.1f} "
+            f"| {row['p99_ms']:.1f} | {row['statuses']} |"
+        )
+    lines += ["", f"Target: at least 0.6x the baseline: {verdict(ok)}.", ""]
+    return lines
+
+
+# --- Idle sockets ------------------------------------------------------------------
+
+
+def idle_section(stack: harness.Stack, args) -> dict:
+    _, cookies = bench_users(200)
+    figures = {}
+    base = {"mode": "idle", "count": args.idle_sockets, "concurrency": 50}
+
+    def measure(name: str, server: harness.Server, config: dict) -> None:
+        try:
+            figures[name] = repeat(args.idle_runs, lambda: harness.hold_idle(config, server, args.idle_seconds))
+        finally:
+            server.stop()
+
+    relay = harness.start_relay()
+    measure(
+        "relay",
+        relay,
+        {**base, "protocol": "relay", "url": f"ws://127.0.0.1:{relay.port}/", "origin": "http://x", "cookies": []},
+    )
+    daphne = harness.start_daphne(stack.env)
+    url = f"ws://127.0.0.1:{daphne.port}/ws/"
+    origin = f"http://127.0.0.1:{daphne.port}"
+    measure("stockchat", daphne, {**base, "protocol": "stockchat", "url": url, "origin": origin, "cookies": cookies})
+    return figures
+
+
+def idle_report(figures: dict, args) -> list[str]:
+    relay, ours = figures["relay"], figures["stockchat"]
+    ok = (
+        ours["kib_per_socket"] <= 2 * relay["kib_per_socket"]
+        and ours["cpu_us_per_socket_second"] <= 2 * max(relay["cpu_us_per_socket_second"], 0.01)
+        and ours["alive_at_end"] == ours["sockets"]
+    )
+    lines = [
+        "## Idle sockets",
+        "",
+        f"{args.idle_sockets:,} sockets opened 50 at a time (stockchat: signed in, spread over 200 users, each "
+        f"waits for `hello`), then left idle for {args.idle_seconds:g} s. Memory is the server's resident set "
+        "growth divided by the sockets; CPU is the server's CPU time during the idle window per socket and "
+        f"second. Median of {ours['runs']} runs (one server process for all of them).",
+        "",
+        "| server | handshakes/s | vs relay | KiB per socket | vs relay | CPU µs per socket·s | vs relay "
+        "| open at end |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, row in (("bare `websockets` relay (baseline)", relay), ("stockchat: daphne `/ws/`", ours)):
+        lines.append(
+            f"| {label} | {row['handshakes_per_s']:,.0f} | {ratio(row['handshakes_per_s'], relay['handshakes_per_s'])} "
+            f"| {row['kib_per_socket']:.1f} | {ratio(row['kib_per_socket'], relay['kib_per_socket'])} "
+            f"| {row['cpu_us_per_socket_second']:.2f} "
+            f"| {ratio(row['cpu_us_per_socket_second'], relay['cpu_us_per_socket_second'])} "
+            f"| {row['alive_at_end']:,}/{row['sockets']:,} |"
+        )
+    memory_ok = ours["kib_per_socket"] <= 2 * relay["kib_per_socket"]
+    cpu_ok = ours["cpu_us_per_socket_second"] <= 2 * max(relay["cpu_us_per_socket_second"], 0.01)
+    cpu_note = ""
+    if relay["cpu_us_per_socket_second"] == 0:
+        cpu_note = (
+            f" The relay used no measurable CPU while idle (under one 10 ms clock tick in {args.idle_seconds:g} s), "
+            "so there is no ratio; any idle work counts as a miss."
+        )
+    lines += [
+        "",
+        f"Target: CPU and memory at most 2x the baseline: {verdict(ok)} (memory {verdict(memory_ok)}, "
+        f"CPU {verdict(cpu_ok)}).{cpu_note}",
+        "",
+    ]
+    return lines
+
+
+# --- Queries per page --------------------------------------------------------------
+
+QUERY_URLS = [
+    "/",
+    "/accounts/tokens/",
+    "/api/v1/me/",
+    "/api/v1/account",
+    "/api/v1/account/activities",
+    "/api/v1/account/portfolio/history",
+    "/api/v1/orders",
+    "/api/v1/positions",
+    "/api/v1/assets",
+    "/api/v1/assets/ACME",
+    "/api/v1/assets/ACME/bars",
+    "/api/v1/watchlists",
+    "/api/v1/conversations",
+    "/api/v1/conversations/{conversation}",
+    "/api/v1/conversations/{conversation}/members",
+    "/api/v1/conversations/{conversation}/messages",
+    "/api/v1/messages/search?q=anvil",
+]
+
+
+def seed_reader(name: str, scale: int) -> tuple:
+    """A user with ``scale`` times the base rows: orders, fills, conversations, messages, members."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.services import user_onboard
+    from chat.services import group_create, message_send
+    from trading.services import order_place
+
+    User = get_user_model()
+    reader = User.objects.create_user(name)
+    user_onboard(user=reader)
+    symbols = ["ACME", "BRCK", "CLDW"]
+    for n in range(5 * scale):
+        order_place(user=reader, symbol=symbols[n % 3], side="buy", quantity=1)
+        order_place(user=reader, symbol=symbols[n % 3], side="buy", type="limit", quantity=1, limit_price="1.00")
+    others, _ = bench_users(3 * scale)
+    conversation = None
+    for n in range(3 * scale):
+        conversation = group_create(user=reader, title=f"{name} {n}", member_usernames=[u.username for u in others])
+        for m in range(5 * scale):
+            message_send(user=reader, conversation_id=conversation.pk, body=f"anvil news {m} $ACME")
+    return reader, conversation.pk
+
+
+def count_queries(reader, conversation_id: int) -> dict[str, int]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(reader)
+    counts = {}
+    for template in QUERY_URLS:
+        url = template.format(conversation=conversation_id)
+        client.get(url)  # warm-up: first-use caches are not per-page work
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        counts[template] = {"status": response.status_code, "queries": len(captured)}
+    return counts
+
+
+def queries_section(stack: harness.Stack, args) -> dict:
+    one = count_queries(*seed_reader("reader1x", 1))
+    ten = count_queries(*seed_reader("reader10x", 10))
+    harness.close_db()
+    return {"1x": one, "10x": ten}
+
+
+def queries_report(figures: dict, args) -> list[str]:
+    one, ten = figures["1x"], figures["10x"]
+    lines = [
+        "## Queries per page",
+        "",
+        "Two readers on the same database: one with the base rows (5 filled and 5 open orders, 3 group "
+        "conversations of 5 messages, 3 other members), one with 10x each (50 and 50 orders, 30 conversations of "
+        "50 messages, 30 members). Each URL is read once to warm up, then its SQL queries counted (Django test "
+        "client, signed in).",
+        "",
+        "| URL | status | queries 1x | queries 10x | equal |",
+        "|---|---|---|---|---|",
+    ]
+    ok = True
+    for url in QUERY_URLS:
+        a, b = one[url], ten[url]
+        same = a["queries"] == b["queries"]
+        ok = ok and same and a["status"] == 200 and b["status"] == 200
+        lines.append(
+            f"| `{url}` | {a['status']} / {b['status']} | {a['queries']} | {b['queries']} "
+            f"| {'yes' if same else '**no**'} |"
+        )
+    lines += ["", f"Target: equal counts: {verdict(ok)}.", ""]
+    return lines
+
+
+# --- Report ------------------------------------------------------------------------
+
+
+def versions() -> str:
+    from importlib.metadata import version
+
+    names = ["Django", "channels", "channels-redis", "daphne", "redis", "psycopg", "websockets", "djangorestframework"]
+    parts = [f"Python {platform.python_version()}"] + [f"{name} {version(name)}" for name in names]
+    pg = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
+    redis_version = next((p.split("=")[1] for p in pg if p.startswith("v=")), "?")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres_version = cursor.fetchone()[0]
+    harness.close_db()
+    return ", ".join([*parts, f"PostgreSQL {postgres_version}", f"Redis {redis_version}"])
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return f"{model}, {os.cpu_count()} cores, {mem_kib / 1024 / 1024:.1f} GiB RAM, {platform.platform()}"
+
+
+SECTIONS = {
+    "chat": (chat_section, chat_report),
+    "prices": (prices_section, prices_report),
+    "orders": (orders_section, orders_report),
+    "api": (api_section, api_report),
+    "idle": (idle_section, idle_report),
+    "queries": (queries_section, queries_report),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", choices=list(SECTIONS), help="run only these sections")
+    parser.add_argument("--quick", action="store_true", help="short runs, one of each (not for the report)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported")
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=5.0, help="chat messages per second")
+    parser.add_argument("--chat-seconds", type=float, default=10.0)
+    parser.add_argument("--subscribers", type=int, default=1000, help="price subscribers")
+    parser.add_argument("--tick-interval", type=float, default=0.2, help="seconds between the feed's ticks")
+    parser.add_argument("--price-seconds", type=float, default=6.0)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument("--accounts", type=int, default=1000, help="accounts the spread order load uses")
+    parser.add_argument("--http-seconds", type=float, default=5.0)
+    parser.add_argument("--idle-sockets", type=int, default=2000)
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--idle-runs", type=int, default=1, help="runs of the idle-socket figure")
+    parser.add_argument("--output", type=Path, default=RESULTS / "REPORT.md")
+    parser.add_argument(
+        "--render", action="store_true", help="only write the report again from the last results.json (no measuring)"
+    )
+    args = parser.parse_args()
+    if args.render:
+        render(args, json.loads((args.output.parent / "results.json").read_text()))
+        return
+    if args.quick:
+        args.runs, args.chat_seconds, args.price_seconds, args.http_seconds = 1, 4.0, 4.0, 3.0
+        args.idle_seconds = 3.0
+    started = time.monotonic()
+    load = os.getloadavg()[0]
+    stack = harness.Stack()
+    results: dict = {}
+    try:
+        results["_about"] = {"versions": versions(), "machine": machine(), "load": load}
+        for name in args.only or list(SECTIONS):
+            measure, report = SECTIONS[name]
+            print(f"== {name}", flush=True)
+            section_started = time.monotonic()
+            results[name] = measure(stack, args)
+            results[name]["_seconds"] = time.monotonic() - section_started
+            print("\n".join(report(results[name], args)), flush=True)
+    finally:
+        stack.stop()
+    results["_about"]["seconds"] = time.monotonic() - started
+    results["_about"]["generated"] = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    results["_about"]["args"] = {k: str(v) for k, v in vars(args).items()}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    (args.output.parent / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    render(args, results)
+
+
+def render(args, results: dict) -> None:
+    about = results["_about"]
+    options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in about["args"].items() if k in OPTION_NAMES)
+    head = [
+        "# stockchat benchmarks",
+        "",
+        f"Generated by `make bench` on {about['generated']} in {about['seconds']:.0f} s. "
+        "Every figure is a ratio against a baseline measured in the same run on the same machine: "
+        "absolute times on a shared machine are noise, ratios much less so.",
+        "",
+        f"- Machine: {about['machine']}; load average {about['load']:.1f} when the run started "
+        "(other work shares this machine).",
+        f"- Versions: {about['versions']}.",
+        f"- Settings: servers pinned to core {harness.SERVER_CORE}, load generators to core {harness.CLIENT_CORE} "
+        f"({'taskset' if harness.TASKSET else 'not pinned: one core'}); PostgreSQL, Redis and the feed worker "
+        "are not pinned; everything on loopback; one daphne process; `DJANGO_DEBUG=false`; throwaway PostgreSQL "
+        "(`fsync=off`, `synchronous_commit=off`) and Redis; per-user chat and order rate limits raised out of the "
+        "way (`STOCKCHAT_CHAT_SENDS_PER_MINUTE`, `STOCKCHAT_ORDER_RATE`); no TLS (`DJANGO_SECURE_SSL_REDIRECT=false`).",
+        f"- Options: `{options}`.",
+        "",
+    ]
+    body: list[str] = []
+    for name, (_, report) in SECTIONS.items():
+        if name in results:
+            body += report(results[name], args)
+    notes = harness.ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        body += [notes.read_text()]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text("\n".join(head + body))
+    print(f"wrote {args.output}")
+
+
+OPTION_NAMES = {
+    "runs",
+    "members",
+    "rate",
+    "chat_seconds",
+    "subscribers",
+    "tick_interval",
+    "price_seconds",
+    "clients",
+    "accounts",
+    "http_seconds",
+    "idle_sockets",
+    "idle_seconds",
+    "idle_runs",
+}
+
+
+if __name__ == "__main__":
+    main()
