@@ -9,13 +9,14 @@ PORT ?= 8000
 # The two README commands run with debug on and the embedded defaults.
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: help run test test-sqlite test-postgres lint format check clean deploy-lint deploy-check
+.PHONY: help run test test-sqlite test-postgres lint format check clean deploy-lint deploy-check vendor
 
 help:
 	@echo "make run    - install, migrate, load demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install the test tools and run the test suite (SQLite, then PostgreSQL)"
 	@echo "make lint   - ruff, Django's system checks, and a check for missing migrations"
 	@echo "make format - format the code with ruff"
+	@echo "make vendor - copy the chart library pinned in package.json into static/vendor/ (needs npm)"
 	@echo "make clean  - remove the virtualenv, the SQLite database and collected static files"
 	@echo "make deploy-lint  - cfn-lint the ECS template, hadolint the Dockerfile, shellcheck the scripts"
 	@echo "make deploy-check - Django's deployment checklist with production variables (no warnings allowed)"
@@ -82,3 +83,9 @@ deploy-lint: $(VENV)/.installed-dev
 
 deploy-check: $(VENV)/.installed-run
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+# --- Front-end libraries -------------------------------------------------------------
+# Versions are pinned in package.json and locked in package-lock.json; the copied
+# files under static/vendor/ are committed, so running the app never needs npm.
+vendor:
+	./scripts/vendor.sh
