@@ -12,7 +12,9 @@ if (holder && charts) {
   const symbol = holder.dataset.symbol;
   const chart = charts.createChart(holder, {
     autoSize: true,
-    layout: { background: { color: "#ffffff" }, textColor: "#17202a" },
+    // The on-chart logo injects an inline <style>, which the Content-Security-Policy refuses;
+    // the template credits TradingView under the chart instead, as the license asks.
+    layout: { background: { color: "#ffffff" }, textColor: "#17202a", attributionLogo: false },
     grid: { vertLines: { color: "#eef1f5" }, horzLines: { color: "#eef1f5" } },
     timeScale: { timeVisible: true, secondsVisible: false },
   });

@@ -4,6 +4,10 @@
 
 import { getSocket } from "./socket.js";
 
+// crypto.randomUUID needs a secure context; getRandomValues works on plain http too.
+const newClientId = () =>
+  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+
 const list = document.getElementById("message-list");
 const composer = document.getElementById("composer");
 const typingLine = document.getElementById("typing-indicator");
@@ -180,7 +184,7 @@ if (list) {
       pendingRef = null;
       button.disabled = false;
       textarea.value = "";
-      idField.value = crypto.randomUUID().replaceAll("-", "");
+      idField.value = newClientId();
       add(message);
       textarea.focus();
     });
