@@ -73,12 +73,15 @@ def chat_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    response = _render(request, conversation_id=conversation_id)
-    newest = selectors.message_history(viewer=request.user, conversation_id=conversation_id, limit=1).messages
-    if newest and _older_than(request) is None:
-        # Reading the newest page marks the conversation read, as it would be on screen.
-        services.conversation_mark_read(user=request.user, conversation_id=conversation_id, message_id=newest[0].pk)
-    return response
+    if _older_than(request) is None:
+        try:
+            newest = selectors.message_history(viewer=request.user, conversation_id=conversation_id, limit=1).messages
+        except NotFound as exc:
+            raise Http404(exc.detail) from None
+        if newest:
+            # Showing the newest page marks the conversation read, as it is then on screen.
+            services.conversation_mark_read(user=request.user, conversation_id=conversation_id, message_id=newest[0].pk)
+    return _render(request, conversation_id=conversation_id)
 
 
 @login_required

@@ -54,9 +54,11 @@ OFFLINE = "#connection-status[data-status=offline]"
 class Site:
     """One daphne serving the app, restartable on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, feed: str = "off") -> None:
         # DEBUG on, as `make run` serves it: WhiteNoise then serves static files from the source tree.
-        self.env = app_environment(DJANGO_DEBUG="true", STOCKCHAT_MARKET_FEED="off")
+        self.env = app_environment(
+            DJANGO_DEBUG="true", STOCKCHAT_MARKET_FEED=feed, STOCKCHAT_MARKET_FEED_INTERVAL="0.2"
+        )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: AppProcess | None = None
@@ -75,6 +77,17 @@ class Site:
 @pytest.fixture
 def site():
     server = Site()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def ticking_site():
+    """A daphne with the embedded market simulator moving prices."""
+    server = Site(feed="embedded")
     server.start()
     try:
         yield server
@@ -325,3 +338,40 @@ def test_screenshots_of_the_main_pages(people, site, browser, viewport):
         page.goto(f"{site.url}/chat/{group.pk}/")
         page.wait_for_selector(ONLINE)
         shoot(page, "chat-group")
+
+
+def test_prices_and_the_chart_move_live(people, ticking_site, browser):
+    alice, _ = people
+    with open_page(browser, ticking_site, alice) as watched:
+        page = watched.page
+        page.goto(f"{ticking_site.url}/stocks/ACME/")
+        page.wait_for_selector("#price-chart[data-loaded-interval='1d']", state="attached")
+        first = page.inner_text(".last-price [data-field=price]")
+        # The simulator's ticks reach the page: the price text changes in place, the chart's last bar follows.
+        page.wait_for_function(
+            "text => document.querySelector('.last-price [data-field=price]').textContent !== text", arg=first
+        )
+        page.wait_for_selector("#price-chart[data-last-close]", state="attached")
+        change = page.locator(".last-price [data-field=change]")
+        assert change.get_attribute("class") in {"up", "down", "flat"}
+        assert change.inner_text().endswith("%)")
+
+
+def test_an_order_cancelled_in_one_tab_updates_in_the_other(people, site, browser):
+    alice, _ = people
+    order = services.order_place(user=alice, symbol="ACME", side="buy", type="limit", quantity=1, limit_price="50.00")
+    with open_page(browser, site, alice) as first, open_page(browser, site, alice) as second:
+        for watched in (first, second):
+            watched.page.goto(f"{site.url}/portfolio/")
+            watched.page.wait_for_selector(ONLINE)
+        first.page.locator(f"tr[data-order-id='{order.pk}'] button:has-text('Cancel')").click()
+        first.page.wait_for_selector("text=cancelled.")
+        status = second.page.locator(f"tr[data-order-id='{order.pk}'] [data-order-field=status]")
+        second.page.wait_for_function(
+            "id => document.querySelector(`tr[data-order-id='${id}'] [data-order-field=status]`)"
+            ".textContent === 'Canceled'",
+            arg=order.pk,
+        )
+        assert status.inner_text() == "Canceled"
+        assert second.page.locator(f"tr[data-order-id='{order.pk}'] button:has-text('Cancel')").count() == 0
+        assert second.page.inner_text("[data-account-field=buying_power] >> nth=0") == "$100,000.00"
