@@ -9,7 +9,7 @@ PORT ?= 8000
 # The two README commands run with debug on and the embedded defaults.
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: help run test test-sqlite test-postgres lint format check clean deploy-lint deploy-check bench
+.PHONY: help run test test-sqlite test-postgres lint format check clean deploy-lint deploy-check bench vendor
 
 help:
 	@echo "make run    - install, migrate, load demo data and serve on http://$(HOST):$(PORT)"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint   - ruff, Django's system checks, and a check for missing migrations"
 	@echo "make format - format the code with ruff"
 	@echo "make bench  - run the benchmarks on loopback and write bench/results/REPORT.md (about 12 minutes)"
+	@echo "make vendor - copy the chart library pinned in package.json into static/vendor/ (needs npm)"
 	@echo "make clean  - remove the virtualenv, the SQLite database and collected static files"
 	@echo "make deploy-lint  - cfn-lint the ECS template, hadolint the Dockerfile, shellcheck the scripts"
 	@echo "make deploy-check - Django's deployment checklist with production variables (no warnings allowed)"
@@ -89,3 +90,9 @@ deploy-check: $(VENV)/.installed-run
 # cores; BENCH_ARGS passes options (e.g. BENCH_ARGS="--only chat --runs 1").
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# --- Front-end libraries -------------------------------------------------------------
+# Versions are pinned in package.json and locked in package-lock.json; the copied
+# files under static/vendor/ are committed, so running the app never needs npm.
+vendor:
+	./scripts/vendor.sh

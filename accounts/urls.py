@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", views.sign_out, name="logout"),
     path("signup/", views.sign_up, name="signup"),
+    path("me/", views.account_page, name="account"),
     path("tokens/", views.api_tokens, name="api_tokens"),
     path("tokens/<str:prefix>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("oidc/authenticate/", ProviderSignInView.as_view(), name="oidc_authentication_init"),

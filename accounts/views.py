@@ -109,3 +109,18 @@ def api_token_revoke(request: HttpRequest, prefix: str) -> HttpResponse:
     else:
         messages.error(request, "No such active token.")
     return redirect("api_tokens")
+
+
+@login_required
+def account_page(request: HttpRequest) -> HttpResponse:
+    """Who the user is, their paper-money account, and where to change sign-in details."""
+    from trading import selectors as trading_selectors
+    from trading.selectors import NotFound as AccountNotFound
+
+    try:
+        summary = trading_selectors.portfolio_summary(viewer=request.user)
+    except AccountNotFound:
+        summary = None
+    day_change = None if summary is None else summary.equity - summary.last_equity
+    context = {"summary": summary, "day_change": day_change, "local_password": not provider_enabled()}
+    return render(request, "accounts/account.html", context)

@@ -11,6 +11,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/me/", accounts_api.me, name="api-me"),
     path("admin/", admin.site.urls),
+    # --- Web UI pages ---
+    path("", include("trading.urls")),
+    path("", include("chat.urls")),
     # --- REST API (v1) ---
     path("api/v1/", include("trading.api_urls")),
     path("api/v1/", include("chat.api_urls")),

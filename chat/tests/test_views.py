@@ -1,0 +1,114 @@
+"""The chat pages through Django's test client: members only, escaping, the composer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from chat import services
+from chat.models import Message
+from chat.tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, world):
+    for url in [reverse("chat"), reverse("conversation", args=[world.group.pk]), reverse("account")]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_member_sees_the_conversation_and_its_messages(world):
+    services.message_send(user=world.owner, conversation_id=world.group.pk, body="Morning, $ACME looks busy")
+    response = client_for(world.member).get(reverse("conversation", args=[world.group.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Morning, $ACME looks busy" in html
+    assert "Traders" in html
+    assert not INLINE_SCRIPT.search(html)
+    assert " style=" not in html
+
+
+def test_an_outsider_gets_404_for_the_page_and_the_composer(world):
+    client = client_for(world.outsider)
+    assert client.get(reverse("conversation", args=[world.group.pk])).status_code == 404
+    response = client.post(reverse("conversation_post", args=[world.group.pk]), {"body": "let me in"})
+    assert response.status_code == 404
+    assert not Message.objects.filter(body="let me in").exists()
+
+
+def test_message_bodies_are_escaped(world):
+    services.message_send(user=world.owner, conversation_id=world.group.pk, body=PAYLOAD)
+    html = client_for(world.member).get(reverse("conversation", args=[world.group.pk])).content.decode()
+    assert PAYLOAD not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    dashboard = client_for(world.member).get(reverse("dashboard")).content.decode()
+    assert "<img src=x" not in dashboard
+
+
+def test_the_composer_posts_once_per_client_message_id(world):
+    client = client_for(world.member)
+    page = client.get(reverse("conversation", args=[world.group.pk])).content.decode()
+    client_message_id = re.search(r'name="client_message_id" value="([0-9a-f]{32})"', page).group(1)
+    data = {"body": "hello there", "client_message_id": client_message_id}
+    response = client.post(reverse("conversation_post", args=[world.group.pk]), data)
+    assert response.status_code == 302
+    client.post(reverse("conversation_post", args=[world.group.pk]), data)
+    assert Message.objects.filter(body="hello there").count() == 1
+
+
+def test_an_empty_message_shows_an_error_and_keeps_the_draft(world):
+    client = client_for(world.member)
+    response = client.post(reverse("conversation_post", args=[world.group.pk]), {"body": "   "})
+    assert response.status_code == 400
+    too_long = "x" * 4001
+    response = client.post(reverse("conversation_post", args=[world.group.pk]), {"body": too_long})
+    assert response.status_code == 400
+    assert too_long in response.content.decode()
+    assert not Message.objects.filter(conversation=world.group).exists()
+
+
+def test_viewing_marks_read_and_unread_badges_show(world):
+    services.message_send(user=world.owner, conversation_id=world.group.pk, body="one")
+    client = client_for(world.member)
+    assert f'data-unread-for="{world.group.pk}"' in client.get(reverse("dashboard")).content.decode()
+    client.get(reverse("conversation", args=[world.group.pk]))
+    assert f'data-unread-for="{world.group.pk}"' not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_start_a_direct_conversation_and_a_stock_room(world):
+    client = client_for(world.outsider)
+    response = client.post(reverse("chat_direct_new"), {"username": "alice"})
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200
+    response = client.post(reverse("chat_direct_new"), {"username": "nobody-here"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("chat")
+    room = client.post(reverse("stock_room", args=["ACME"]))
+    assert room.status_code == 302
+    assert "$ACME" in client.get(room["Location"]).content.decode()
+    assert client.post(reverse("stock_room", args=["SECR"])).status_code == 404
+
+
+def test_group_creation_from_the_page(world):
+    client = client_for(world.outsider)
+    response = client.post(reverse("chat_group_new"), {"title": "Night owls", "members": "alice, bob"})
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert "Night owls" in html
+    assert "alice" in html
+    assert "bob" in html
+
+
+def test_account_page(world):
+    response = client_for(world.owner).get(reverse("account"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "alice@example.com" in html
+    assert reverse("api_tokens") in html

@@ -1,0 +1,139 @@
+"""Chat pages: the conversation list, one conversation with its composer, new conversations.
+
+Thin: reads through ``chat.selectors`` (members only; anyone else gets a 404,
+as for an id that does not exist), writes through ``chat.services``. Message
+bodies are plain text and are always rendered escaped.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from chat import selectors, services
+from chat.models import ConversationKind
+from stockchat.errors import NotFound, ServiceError
+
+MAX_BODY_LENGTH = 4000
+
+
+def conversation_title(summary: selectors.ConversationSummary, viewer) -> str:
+    conversation = summary.conversation
+    if conversation.kind == ConversationKind.DIRECT:
+        others = [m["user"]["username"] for m in summary.members if m["user"]["id"] != viewer.pk]
+        return others[0] if others else "Just you"
+    return conversation.title or "Untitled group"
+
+
+def _listing(viewer) -> list[dict]:
+    return [
+        {"summary": summary, "title": conversation_title(summary, viewer)}
+        for summary in selectors.conversation_list(viewer=viewer)
+    ]
+
+
+def _older_than(request: HttpRequest) -> int | None:
+    value = request.GET.get("before", "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _render(request: HttpRequest, *, conversation_id: int | None = None, draft: str = "", status: int = 200):
+    listing = _listing(request.user)
+    context: dict = {"nav": "chat", "conversations": listing, "current": None, "draft": draft}
+    if conversation_id is not None:
+        try:
+            summary = selectors.conversation_summary(viewer=request.user, conversation_id=conversation_id)
+            page = selectors.message_history(
+                viewer=request.user, conversation_id=conversation_id, before=_older_than(request)
+            )
+        except NotFound as exc:
+            raise Http404(exc.detail) from None
+        context.update(
+            current=summary,
+            current_title=conversation_title(summary, request.user),
+            page=page,
+            last_message_id=page.messages[-1].pk if page.messages else 0,
+            client_message_id=uuid.uuid4().hex,
+            max_body_length=MAX_BODY_LENGTH,
+        )
+    return render(request, "chat/chat.html", context, status=status)
+
+
+@login_required
+@require_GET
+def chat_index(request: HttpRequest) -> HttpResponse:
+    return _render(request)
+
+
+@login_required
+@require_GET
+def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    if _older_than(request) is None:
+        try:
+            newest = selectors.message_history(viewer=request.user, conversation_id=conversation_id, limit=1).messages
+        except NotFound as exc:
+            raise Http404(exc.detail) from None
+        if newest:
+            # Showing the newest page marks the conversation read, as it is then on screen.
+            services.conversation_mark_read(user=request.user, conversation_id=conversation_id, message_id=newest[0].pk)
+    return _render(request, conversation_id=conversation_id)
+
+
+@login_required
+@require_POST
+def message_post(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    body = request.POST.get("body", "")
+    try:
+        services.message_send(
+            user=request.user,
+            conversation_id=conversation_id,
+            body=body,
+            client_message_id=request.POST.get("client_message_id") or None,
+        )
+    except NotFound as exc:
+        raise Http404(exc.detail) from None
+    except ServiceError as exc:
+        # The draft comes back in the composer: nothing typed is lost.
+        messages.error(request, exc.detail)
+        return _render(request, conversation_id=conversation_id, draft=body[: MAX_BODY_LENGTH * 2], status=400)
+    return redirect("conversation", conversation_id=conversation_id)
+
+
+@login_required
+@require_POST
+def direct_new(request: HttpRequest) -> HttpResponse:
+    try:
+        conversation = services.direct_start(user=request.user, other_username=request.POST.get("username", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+        return redirect("chat")
+    return redirect("conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_POST
+def group_new(request: HttpRequest) -> HttpResponse:
+    names = [name.strip() for name in request.POST.get("members", "").replace(",", " ").split() if name.strip()]
+    try:
+        conversation = services.group_create(
+            user=request.user, title=request.POST.get("title", ""), member_usernames=names
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+        return redirect("chat")
+    return redirect("conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_POST
+def stock_room(request: HttpRequest, symbol: str) -> HttpResponse:
+    try:
+        conversation = services.stock_room_join(user=request.user, symbol=symbol)
+    except NotFound as exc:
+        raise Http404(exc.detail) from None
+    return redirect("conversation", conversation_id=conversation.pk)

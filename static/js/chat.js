@@ -1,0 +1,207 @@
+// The open conversation, live: missed messages on every (re)connect through chat.resume,
+// new messages appended in order and never twice, the composer over the socket, typing.
+// Message text is only ever set with textContent: bodies are plain text, never HTML.
+
+import { getSocket } from "./socket.js";
+
+// crypto.randomUUID needs a secure context; getRandomValues works on plain http too.
+const newClientId = () =>
+  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+const list = document.getElementById("message-list");
+const composer = document.getElementById("composer");
+const typingLine = document.getElementById("typing-indicator");
+
+if (list) {
+  const socket = getSocket();
+  const conversationId = Number(list.dataset.conversationId);
+  const myId = Number(list.dataset.userId);
+  const TYPING_SHOW_MS = 5000;
+  const TYPING_SEND_EVERY_MS = 2000;
+
+  const known = new Set([...list.querySelectorAll("[data-message-id]")].map((li) => Number(li.dataset.messageId)));
+  const seqs = [...list.querySelectorAll("[data-seq]")].map((li) => Number(li.dataset.seq));
+  // The last message held in sequence (no hole before it): what chat.resume starts after.
+  let lastId = Number(list.dataset.lastMessageId) || 0;
+  let lastSeq = seqs.length ? Math.max(...seqs) : 0;
+  let resuming = false;
+
+  const scrollToEnd = () => {
+    list.scrollTop = list.scrollHeight;
+  };
+  scrollToEnd();
+
+  function render(message) {
+    const item = document.createElement("li");
+    item.className = "chat-message";
+    if (message.author && message.author.id === myId) item.classList.add("mine");
+    item.dataset.messageId = String(message.id);
+    item.dataset.seq = String(message.seq);
+    const author = document.createElement("span");
+    author.className = "author";
+    author.textContent = message.author ? message.author.username : "(deleted user)";
+    const time = document.createElement("time");
+    time.dateTime = message.created_at;
+    time.textContent = new Date(message.created_at).toLocaleString(undefined, {
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+    item.append(author, time);
+    if (message.deleted) {
+      const body = document.createElement("p");
+      body.className = "body muted";
+      body.textContent = "(message deleted)";
+      item.append(body);
+      return item;
+    }
+    if (message.payload && message.payload.kind === "fill" && message.payload.fill) {
+      const fill = message.payload.fill;
+      const shared = document.createElement("p");
+      shared.className = "shared-fill";
+      shared.textContent = `Shared a trade: ${fill.side} ${fill.quantity} ${fill.symbol} at $${fill.price}`;
+      item.append(shared);
+    }
+    if (message.body) {
+      const body = document.createElement("p");
+      body.className = "body";
+      body.textContent = message.body;
+      item.append(body);
+    }
+    return item;
+  }
+
+  function markRead(messageId) {
+    if (document.visibilityState === "visible") socket.send({ type: "chat.read", conversation_id: conversationId, message_id: messageId });
+  }
+
+  function resume() {
+    resuming = true;
+    socket.send({ type: "chat.resume", conversations: { [conversationId]: lastId } });
+  }
+
+  function add(message) {
+    if (message.conversation_id !== conversationId || known.has(message.id)) return;
+    if (message.seq > lastSeq + 1 && !resuming) {
+      // A hole: something was missed. chat.resume brings it, in order, without duplicates.
+      resume();
+      return;
+    }
+    known.add(message.id);
+    list.querySelector("[data-empty-note]")?.remove();
+    const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    list.append(render(message));
+    if (message.seq > lastSeq) {
+      lastSeq = message.seq;
+      lastId = message.id;
+    }
+    if (atEnd || (message.author && message.author.id === myId)) scrollToEnd();
+    if (message.author && message.author.id !== myId) {
+      hideTyping(message.author.username);
+      markRead(message.id);
+    }
+  }
+
+  socket.onReady(resume);
+  socket.on("chat.resumed", () => {
+    resuming = false;
+  });
+  socket.on("chat.message.created", ({ message }) => add(message));
+  socket.on("chat.message.deleted", ({ message }) => {
+    const item = list.querySelector(`[data-message-id="${Number(message.id)}"]`);
+    if (item) item.replaceWith(render(message));
+  });
+  socket.on("chat.message.edited", ({ message }) => {
+    const item = list.querySelector(`[data-message-id="${Number(message.id)}"]`);
+    if (item) item.replaceWith(render(message));
+  });
+
+  // --- typing -------------------------------------------------------------------------------
+
+  const typers = new Map();
+  function showTypers() {
+    const names = [...typers.keys()];
+    typingLine.textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+  }
+  function hideTyping(username) {
+    if (!typers.has(username)) return;
+    window.clearTimeout(typers.get(username));
+    typers.delete(username);
+    showTypers();
+  }
+  socket.on("chat.typing", ({ conversation_id: id, user }) => {
+    if (id !== conversationId || !user || user.id === myId || !typingLine) return;
+    window.clearTimeout(typers.get(user.username));
+    typers.set(user.username, window.setTimeout(() => hideTyping(user.username), TYPING_SHOW_MS));
+    showTypers();
+  });
+
+  // --- composer -------------------------------------------------------------------------------
+
+  if (composer) {
+    const textarea = composer.querySelector("textarea");
+    const idField = composer.querySelector("input[name=client_message_id]");
+    const button = composer.querySelector("button[type=submit]");
+    let pendingRef = null;
+    let lastTyping = 0;
+
+    const error = document.createElement("p");
+    error.className = "form-errors";
+    error.setAttribute("role", "alert");
+    error.hidden = true;
+    composer.after(error);
+
+    textarea.addEventListener("input", () => {
+      const now = Date.now();
+      if (now - lastTyping > TYPING_SEND_EVERY_MS && textarea.value.trim()) {
+        lastTyping = now;
+        socket.send({ type: "chat.typing", conversation_id: conversationId });
+      }
+    });
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        composer.requestSubmit();
+      }
+    });
+    composer.addEventListener("submit", (event) => {
+      // Without a live socket the form posts as a plain page would.
+      if (!socket.ready) return;
+      event.preventDefault();
+      if (pendingRef !== null || !textarea.value.trim()) return;
+      error.hidden = true;
+      pendingRef = socket.send({
+        type: "chat.send",
+        conversation_id: conversationId,
+        body: textarea.value,
+        client_message_id: idField.value,
+      });
+      if (pendingRef !== null) button.disabled = true;
+    });
+    socket.on("chat.sent", ({ ref, message }) => {
+      if (ref !== pendingRef) return;
+      pendingRef = null;
+      button.disabled = false;
+      textarea.value = "";
+      idField.value = newClientId();
+      add(message);
+      textarea.focus();
+    });
+    socket.on("error", ({ ref, detail }) => {
+      if (ref === null || ref !== pendingRef) return;
+      // The draft stays; the same client_message_id makes a retry safe.
+      pendingRef = null;
+      button.disabled = false;
+      error.textContent = detail;
+      error.hidden = false;
+    });
+    // A send cut off by a disconnect is retried with the same id once the socket is back.
+    socket.onStatus((status) => {
+      if (status !== "online" && pendingRef !== null) {
+        pendingRef = null;
+        button.disabled = false;
+      }
+    });
+  }
+}

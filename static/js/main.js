@@ -1,0 +1,111 @@
+// Live updates for every signed-in page: the connection indicator, prices in place,
+// the user's orders, fills and cash. Everything written into the page is text.
+
+import { money, percent, price, setUpDown, signedMoney } from "./format.js";
+import { getSocket } from "./socket.js";
+
+const socket = getSocket();
+const STATUS_TEXT = { online: "Live", offline: "Offline, reconnecting…", connecting: "Connecting…", "signed-out": "Signed out" };
+const STATUS_LABELS = { new: "New", filled: "Filled", canceled: "Canceled", expired: "Expired", rejected: "Rejected" };
+
+const indicator = document.getElementById("connection-status");
+if (indicator) {
+  socket.onStatus((status) => {
+    if (!status) return;
+    indicator.hidden = false;
+    indicator.textContent = STATUS_TEXT[status] || status;
+    indicator.dataset.status = status;
+    indicator.classList.toggle("online", status === "online");
+  });
+}
+
+// --- prices -------------------------------------------------------------------------------
+
+const newest = new Map();
+
+function showQuote(quote) {
+  // Quotes carry their time; an older one arriving late must not overwrite a newer one.
+  const seen = newest.get(quote.symbol);
+  if (seen && seen >= quote.at) return;
+  newest.set(quote.symbol, quote.at);
+  const previous = Number(quote.previous_close);
+  const change = Number(quote.change);
+  const pct = previous ? (change / previous) * 100 : NaN;
+  for (const holder of document.querySelectorAll("[data-quote-symbol]")) {
+    if (holder.dataset.quoteSymbol !== quote.symbol) continue;
+    const priceEl = holder.querySelector("[data-field=price]");
+    if (priceEl) priceEl.textContent = price(quote.price);
+    const changeEl = holder.querySelector("[data-field=change]");
+    if (changeEl) {
+      changeEl.textContent = `${signedMoney(quote.change)} (${percent(pct)})`;
+      setUpDown(changeEl, change);
+    }
+  }
+}
+
+const symbols = new Set([...document.querySelectorAll("[data-quote-symbol]")].map((el) => el.dataset.quoteSymbol));
+if (symbols.size) socket.followSymbols([...symbols]);
+socket.on("quote.updated", (frame) => showQuote(frame.quote));
+
+// --- orders, fills, cash -------------------------------------------------------------------
+
+socket.on("order.updated", ({ order }) => {
+  const row = document.querySelector(`tr[data-order-id="${Number(order.id)}"]`);
+  if (!row) return;
+  const status = row.querySelector("[data-order-field=status]");
+  if (status) {
+    status.textContent = STATUS_LABELS[order.status] || order.status;
+    status.className = `status status-${order.status}`;
+  }
+  const filled = row.querySelector("[data-order-field=filled_quantity]");
+  if (filled) filled.textContent = String(order.filled_quantity);
+  const average = row.querySelector("[data-order-field=filled_average_price]");
+  if (average && order.filled_average_price) average.textContent = price(order.filled_average_price);
+  if (order.status !== "new") row.querySelector("[data-cancel-form]")?.remove();
+});
+
+socket.on("account.updated", ({ account }) => {
+  for (const field of ["cash", "buying_power"]) {
+    for (const el of document.querySelectorAll(`[data-account-field=${field}]`)) el.textContent = money(account[field]);
+  }
+});
+
+function notice(text) {
+  let region = document.getElementById("live-notices");
+  if (!region) {
+    region = document.createElement("ul");
+    region.id = "live-notices";
+    region.className = "messages";
+    region.setAttribute("role", "status");
+    document.querySelector("main")?.before(region);
+  }
+  const item = document.createElement("li");
+  item.className = "message message-success";
+  item.textContent = text;
+  region.append(item);
+}
+
+socket.on("fill.created", ({ fill }) => {
+  const verb = fill.side === "buy" ? "Bought" : "Sold";
+  notice(`${verb} ${fill.quantity} ${fill.symbol} at ${price(fill.price)}.`);
+});
+
+// --- after a reconnect, orders may have changed while the socket was away ------------------
+
+let connectedBefore = false;
+socket.onReady(async () => {
+  if (!connectedBefore) {
+    connectedBefore = true;
+    return;
+  }
+  const rows = document.querySelectorAll("tr[data-order-id]");
+  if (!rows.length) return;
+  try {
+    const response = await fetch("/api/v1/orders?status=all&limit=200", { credentials: "same-origin" });
+    if (!response.ok) return;
+    const body = await response.json();
+    for (const order of body.results || body) socket.receive(JSON.stringify({ type: "order.updated", order }));
+  } catch {
+    // The next reconnect tries again.
+  }
+});

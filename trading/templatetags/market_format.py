@@ -1,0 +1,89 @@
+"""Money, prices and percentages as people read them, with a class for up and down.
+
+The same rules as ``static/js/format.js``, so a number looks the same before
+and after a live update replaces it.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+
+CENT = Decimal("0.01")
+
+
+def _decimal(value: object) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _grouped(amount: Decimal, places: int) -> str:
+    step = Decimal(1).scaleb(-places)
+    return f"{abs(amount.quantize(step, rounding=ROUND_HALF_UP)):,.{places}f}"
+
+
+@register.filter
+def money(value: object) -> str:
+    """``-1234.5`` → ``-$1,234.50``."""
+    amount = _decimal(value)
+    if amount is None:
+        return "—"
+    sign = "-" if amount.quantize(CENT, rounding=ROUND_HALF_UP) < 0 else ""
+    return f"{sign}${_grouped(amount, 2)}"
+
+
+@register.filter
+def signed_money(value: object) -> str:
+    """A change: ``+$1.25`` / ``-$0.40`` / ``$0.00``."""
+    amount = _decimal(value)
+    if amount is None:
+        return "—"
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "+" if rounded > 0 else "-" if rounded < 0 else ""
+    return f"{sign}${_grouped(amount, 2)}"
+
+
+@register.filter
+def price(value: object) -> str:
+    """A share price: two decimals, more only when the price has them (``12.3456``)."""
+    amount = _decimal(value)
+    if amount is None:
+        return "—"
+    places = 4 if amount.quantize(CENT) != amount else 2
+    return f"${_grouped(amount, places)}"
+
+
+@register.filter
+def percent(value: object) -> str:
+    """A change in percent: ``+1.25%`` / ``-0.40%``."""
+    amount = _decimal(value)
+    if amount is None:
+        return "—"
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "+" if rounded > 0 else "-" if rounded < 0 else ""
+    return f"{sign}{abs(rounded):,.2f}%"
+
+
+@register.filter
+def updown(value: object) -> str:
+    """The CSS class for a change: ``up``, ``down`` or ``flat``."""
+    amount = _decimal(value)
+    if amount is None or amount == 0:
+        return "flat"
+    return "up" if amount > 0 else "down"
+
+
+@register.simple_tag
+def change_percent(change: object, base: object) -> str:
+    """``change`` as a percentage of ``base``."""
+    c, b = _decimal(change), _decimal(base)
+    if c is None or not b:
+        return "—"
+    return percent(c / b * 100)

@@ -1,0 +1,188 @@
+"""The trading pages through Django's test client: access, the order ticket, cancelling, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from trading import services
+from trading.forms import ERROR_LIMIT_REQUIRED
+from trading.models import Order, OrderStatus, Position
+from trading.templatetags.market_format import money, percent, price, signed_money, updown
+from trading.tests.conftest import buy, client_for, new_stock
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["dashboard", "stock_list", "portfolio", "portfolio_csv"]
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+
+
+@pytest.fixture
+def hidden_stock(db):
+    stock = new_stock("SECR")
+    stock.visible_to_groups.add(Group.objects.create(name="premium"))
+    return stock
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_anonymous_visitors_are_sent_to_sign_in(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_anonymous_stock_page_and_order_post_redirect(client, stock):
+    assert client.get(reverse("stock_detail", args=["ACME"]))["Location"].startswith(reverse("login"))
+    response = client.post(reverse("order_ticket", args=["ACME"]), {"side": "buy", "quantity": 1})
+    assert response.status_code == 302
+    assert not Order.objects.exists()
+
+
+def test_pages_render_without_inline_scripts_or_styles(trader, stock):
+    buy(trader, stock, quantity=3)
+    services.watchlist_create(owner=trader, name="Tech", symbols=["ACME"])
+    client = client_for(trader)
+    for url in [
+        reverse("dashboard"),
+        reverse("stock_list"),
+        reverse("portfolio"),
+        reverse("stock_detail", args=["ACME"]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert not INLINE_SCRIPT.search(html), url
+        assert " style=" not in html, url
+        assert " onclick=" not in html.lower(), url
+
+
+def test_dashboard_shows_positions_watchlist_and_summary(trader, stock):
+    buy(trader, stock, quantity=3)
+    services.watchlist_create(owner=trader, name="Tech picks", symbols=["ACME"])
+    html = client_for(trader).get(reverse("dashboard")).content.decode()
+    assert "Tech picks" in html
+    assert 'data-quote-symbol="ACME"' in html
+    assert "$100.00" in html  # the quote
+    assert "$300.00" in html  # value of the position
+
+
+def test_stock_list_searches_and_filters_by_sector(trader, stock):
+    other = new_stock("ZETA")
+    other.company.sector = "Energy"
+    other.company.save()
+    client = client_for(trader)
+    assert "ZETA" not in client.get(reverse("stock_list"), {"q": "acm"}).content.decode()
+    filtered = client.get(reverse("stock_list"), {"sector": "energy"}).content.decode()
+    assert "ZETA" in filtered
+    assert ">ACME<" not in filtered
+
+
+def test_a_hidden_stock_is_not_found_and_not_listed(trader, hidden_stock):
+    client = client_for(trader)
+    assert client.get(reverse("stock_detail", args=["SECR"])).status_code == 404
+    assert client.post(reverse("order_ticket", args=["SECR"]), {"side": "buy", "quantity": 1}).status_code == 404
+    assert client.post(reverse("stock_room", args=["SECR"])).status_code == 404
+    assert "SECR" not in client.get(reverse("stock_list")).content.decode()
+
+
+def ticket(**fields) -> dict:
+    return {"side": "buy", "type": "market", "quantity": "2", "time_in_force": "day", **fields}
+
+
+def test_the_order_ticket_reviews_then_places_once(trader, stock):
+    client = client_for(trader)
+    review = client.post(reverse("order_ticket", args=["ACME"]), ticket(step="review"))
+    assert review.status_code == 200
+    html = review.content.decode()
+    assert "Review your order" in html
+    assert "$200.00" in html  # 2 shares at $100
+    assert not Order.objects.exists()
+    client_order_id = re.search(r'name="client_order_id" value="([0-9a-f]{32})"', html).group(1)
+    confirm = ticket(step="confirm", client_order_id=client_order_id)
+    response = client.post(reverse("order_ticket", args=["ACME"]), confirm)
+    assert response.status_code == 302
+    # A second click on the same confirmation places nothing new.
+    client.post(reverse("order_ticket", args=["ACME"]), confirm)
+    assert Order.objects.count() == 1
+    assert Position.objects.get(account__user=trader, stock=stock).quantity == 2
+    page = client.get(response["Location"]).content.decode()
+    assert "Bought 2 ACME at $100.00." in page
+
+
+def test_ticket_validation_errors_are_shown_and_nothing_is_placed(trader, stock):
+    client = client_for(trader)
+    response = client.post(reverse("order_ticket", args=["ACME"]), ticket(type="limit", quantity="0", step="review"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert ERROR_LIMIT_REQUIRED in html
+    assert "Ensure this value is greater than or equal to 1." in html
+    assert not Order.objects.exists()
+
+
+def test_a_refused_order_shows_the_services_reason(trader, stock):
+    client = client_for(trader)
+    response = client.post(reverse("order_ticket", args=["ACME"]), ticket(side="sell", quantity="5", step="confirm"))
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert not Order.objects.filter(status=OrderStatus.NEW).exists()
+
+
+def test_owner_cancels_an_open_limit_order(trader, stock):
+    order = buy(trader, stock, quantity=1, type="limit", limit_price="50.00")
+    client = client_for(trader)
+    page = client.get(reverse("stock_detail", args=["ACME"])).content.decode()
+    assert f'data-order-id="{order.pk}"' in page
+    response = client.post(reverse("order_cancel", args=[order.pk]))
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELED
+    assert trader.trading_account.__class__.objects.get(user=trader).reserved == Decimal("0")
+
+
+def test_another_users_order_cannot_be_cancelled(trader, other, stock):
+    order = buy(other, stock, quantity=1, type="limit", limit_price="50.00")
+    response = client_for(trader).post(reverse("order_cancel", args=[order.pk]))
+    assert response.status_code == 404
+    order.refresh_from_db()
+    assert order.status == OrderStatus.NEW
+
+
+def test_cancel_needs_post(trader, stock):
+    order = buy(trader, stock, quantity=1, type="limit", limit_price="50.00")
+    assert client_for(trader).get(reverse("order_cancel", args=[order.pk])).status_code == 405
+
+
+def test_portfolio_csv_lists_the_cash_activity(trader, stock):
+    buy(trader, stock, quantity=3)
+    response = client_for(trader).get(reverse("portfolio_csv"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    trade = [row for row in rows if row["symbol"] == "ACME"]
+    assert len(trade) == 1
+    assert (trade[0]["side"], trade[0]["quantity"], Decimal(trade[0]["amount"])) == ("buy", "3", Decimal("-300.00"))
+    opening = [row for row in rows if row["kind"] == "opening"]
+    assert opening
+    assert Decimal(opening[0]["amount"]) > 0
+
+
+def test_portfolio_csv_holds_only_the_viewers_rows(trader, other, stock):
+    buy(other, stock, quantity=7)
+    rows = list(csv.DictReader(io.StringIO(client_for(trader).get(reverse("portfolio_csv")).content.decode())))
+    assert all(row["symbol"] != "ACME" for row in rows)
+
+
+def test_formatting_filters():
+    assert money(Decimal("-1234.5")) == "-$1,234.50"
+    assert signed_money("1.005") == "+$1.01"
+    assert signed_money("0") == "$0.00"
+    assert price("12.3456") == "$12.3456"
+    assert price("12.30") == "$12.30"
+    assert percent("-0.404") == "-0.40%"
+    assert (updown("1"), updown("-0.01"), updown("0"), updown(None)) == ("up", "down", "flat", "flat")

@@ -1,0 +1,256 @@
+"""Trading pages: dashboard, stocks, a stock with its order ticket, portfolio.
+
+Thin: every read goes through ``trading.selectors`` (which decides what the
+viewer may see) and every write through ``trading.services``. The pages work
+without JavaScript; ``static/js/`` only brings them up to date live.
+"""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chat import selectors as chat_selectors
+from stockchat.errors import NotFound, ServiceError
+from trading import selectors, services
+from trading.forms import OrderTicketForm
+from trading.models import BarInterval, Company, OrderSide
+
+RECENT_CONVERSATIONS = 5
+HISTORY_ROWS = 100
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _summary(user) -> dict:
+    try:
+        summary = selectors.portfolio_summary(viewer=user)
+    except NotFound:
+        return {"summary": None, "day_change": None}
+    return {"summary": summary, "day_change": summary.equity - summary.last_equity}
+
+
+def _position_rows(user) -> list[dict]:
+    rows = []
+    for position in selectors.position_list(viewer=user):
+        quote = getattr(position.stock, "quote", None)
+        value = selectors.position_market_value(position)
+        cost = (position.quantity * position.average_cost).quantize(Decimal("0.01"))
+        rows.append(
+            {
+                "position": position,
+                "quote": quote,
+                "market_value": value,
+                "cost": cost,
+                "unrealized": value - cost,
+                "day_change": None if quote is None else (quote.change * position.quantity).quantize(Decimal("0.01")),
+            }
+        )
+    return rows
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    conversations = chat_selectors.conversation_list(viewer=request.user)[:RECENT_CONVERSATIONS]
+    return render(
+        request,
+        "trading/dashboard.html",
+        {
+            "nav": "dashboard",
+            **_summary(request.user),
+            "positions": _position_rows(request.user),
+            "watchlists": selectors.watchlist_list(viewer=request.user),
+            "conversations": conversations,
+        },
+    )
+
+
+@login_required
+@require_GET
+def stock_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()[:40]
+    sector = request.GET.get("sector", "").strip()[:80]
+    visible = selectors.stocks_visible(viewer=request.user)
+    sectors = (
+        Company.objects.filter(stocks__in=visible)
+        .exclude(sector="")
+        .values_list("sector", flat=True)
+        .distinct()
+        .order_by("sector")
+    )
+    return render(
+        request,
+        "trading/stock_list.html",
+        {
+            "nav": "stocks",
+            "stocks": selectors.stock_list(viewer=request.user, search=search or None, sector=sector or None),
+            "search": search,
+            "sector": sector,
+            "sectors": list(sectors),
+        },
+    )
+
+
+def _stock_or_404(user, symbol: str):
+    try:
+        return selectors.stock_get(viewer=user, symbol=symbol)
+    except NotFound as exc:
+        raise Http404(exc.detail) from None
+
+
+def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: dict | None = None, status=200):
+    try:
+        position = selectors.position_get(viewer=request.user, symbol=stock.symbol)
+    except NotFound:
+        position = None
+    context = {
+        "nav": "stocks",
+        "stock": stock,
+        "company": stock.company,
+        "quote": getattr(stock, "quote", None),
+        "form": form,
+        "review": review,
+        "position": position,
+        "open_orders": selectors.order_list(viewer=request.user, status="open", symbol=stock.symbol)[:HISTORY_ROWS],
+        "intervals": BarInterval.choices,
+    }
+    return render(request, "trading/stock_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def stock_detail(request: HttpRequest, symbol: str) -> HttpResponse:
+    stock = _stock_or_404(request.user, symbol)
+    return _stock_page(request, stock, form=OrderTicketForm())
+
+
+def _estimate(stock, data: dict) -> Decimal | None:
+    price = data.get("limit_price") or data.get("stop_price")
+    if price is None:
+        quote = getattr(stock, "quote", None)
+        price = quote.price if quote is not None else None
+    return None if price is None else (price * data["quantity"]).quantize(Decimal("0.01"))
+
+
+@login_required
+@require_http_methods(["POST"])
+def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:
+    """Two steps: ``review`` shows what would be placed, ``confirm`` places it."""
+    stock = _stock_or_404(request.user, symbol)
+    form = OrderTicketForm(request.POST)
+    if not form.is_valid():
+        return _stock_page(request, stock, form=form, status=400)
+    data = form.cleaned_data
+    if request.POST.get("step") != "confirm":
+        data["client_order_id"] = data.get("client_order_id") or uuid.uuid4().hex
+        review = {"data": data, "estimate": _estimate(stock, data), "hidden": OrderTicketForm(initial=data)}
+        return _stock_page(request, stock, form=form, review=review)
+    try:
+        order = services.order_place(
+            user=request.user,
+            symbol=stock.symbol,
+            side=data["side"],
+            type=data["type"],
+            time_in_force=data["time_in_force"],
+            quantity=data["quantity"],
+            limit_price=data["limit_price"],
+            stop_price=data["stop_price"],
+            client_order_id=data.get("client_order_id") or None,
+        )
+    except NotFound as exc:
+        raise Http404(exc.detail) from None
+    except ServiceError as exc:
+        form.add_error(None, exc.detail)
+        return _stock_page(request, stock, form=form, status=400)
+    verb = "Bought" if order.side == OrderSide.BUY else "Sold"
+    if order.status == "filled":
+        messages.success(
+            request, f"{verb} {order.filled_quantity} {stock.symbol} at ${order.filled_average_price:,.2f}."
+        )
+    elif order.status == "new":
+        messages.success(request, f"Order placed: {order.side} {order.quantity} {stock.symbol}, waiting to fill.")
+    else:
+        messages.error(request, f"Order {order.get_status_display().lower()}: {order.reason or 'no reason given'}")
+    return redirect("stock_detail", symbol=stock.symbol)
+
+
+@login_required
+@require_POST
+def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+    try:
+        order = selectors.order_get(viewer=request.user, order_id=order_id)
+        services.order_cancel(user=request.user, order_id=order.pk)
+    except NotFound as exc:
+        raise Http404(exc.detail) from None
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"Order {order.pk} cancelled.")
+    if request.POST.get("next") == "portfolio":
+        return redirect("portfolio")
+    return redirect("stock_detail", symbol=order.stock.symbol)
+
+
+@login_required
+@require_GET
+def portfolio(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "trading/portfolio.html",
+        {
+            "nav": "portfolio",
+            **_summary(request.user),
+            "positions": _position_rows(request.user),
+            "orders": selectors.order_list(viewer=request.user)[:HISTORY_ROWS],
+            "activity": selectors.activity_list(viewer=request.user)[:HISTORY_ROWS],
+        },
+    )
+
+
+def _csv_cell(value: object) -> str:
+    # A cell that starts like a formula is run by spreadsheet programs; quote it as text.
+    text = "" if value is None else str(value)
+    if text.startswith(CSV_FORMULA_START) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+@login_required
+@require_GET
+def portfolio_csv(request: HttpRequest) -> HttpResponse:
+    """The cash activity (every ledger entry, with its trade) as CSV."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="stockchat-activity.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["date", "kind", "amount", "balance_after", "symbol", "side", "quantity", "price", "memo"])
+    for entry in selectors.activity_list(viewer=request.user).iterator():
+        fill = entry.fill
+        writer.writerow(
+            [
+                _csv_cell(entry.created_at.isoformat()),
+                _csv_cell(entry.kind),
+                _csv_cell(entry.amount),
+                _csv_cell(entry.balance_after),
+                _csv_cell(fill.stock.symbol if fill else ""),
+                _csv_cell(fill.side if fill else ""),
+                _csv_cell(fill.quantity if fill else ""),
+                _csv_cell(fill.price if fill else ""),
+                _csv_cell(entry.memo),
+            ]
+        )
+    return response
