@@ -298,8 +298,8 @@ def test_a_chat_page_carries_on_through_a_server_restart(people, site, browser):
         page.goto(f"{site.url}/chat/{conversation.pk}/")
         page.wait_for_selector(ONLINE)
         site.stop()
+        # The badge says offline (it turns to "Connecting…" at each retry, so it is not read back).
         page.wait_for_selector(OFFLINE)
-        assert page.inner_text("#connection-status").startswith("Offline")
         # Written while alice's page had no socket: chat.resume must bring it once the server is back.
         chat_services.message_send(user=bob, conversation_id=conversation.pk, body="sent while you were away")
         site.start()
