@@ -4,57 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-from testsupport.plugin import require_service
+from testsupport.browser import chromium, prepare
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 20_000
-
-
-def stay_on_loopback(route) -> None:
-    host = urlsplit(route.request.url).hostname
-    if host in {"127.0.0.1", "localhost"}:
-        route.continue_()
-    else:
-        route.abort()
 
 
 @contextlib.contextmanager
 def chromium_page():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_service("playwright is not installed (pip install -r requirements-dev.txt)")
-    executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
-    if not executable:
-        require_service("Chromium is not installed (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context().new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            # The provider's pages link a stylesheet on the internet; nothing here may leave loopback.
-            page.route("**/*", stay_on_loopback)
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_context().new_page()
+        # The provider's pages link a stylesheet on the internet; nothing here may leave loopback.
+        prepare(page)
+        yield page
 
 
 @pytest.fixture

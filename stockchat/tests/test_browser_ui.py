@@ -9,19 +9,16 @@ to ``test-artifacts/screenshots/``.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import sys
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
 
 from chat import services as chat_services
 from conftest import session_cookie_for
-from testsupport.plugin import require_service
+from testsupport.browser import chromium, prepare
 from testsupport.processes import ROOT, AppProcess, app_environment
 from testsupport.servers import free_port
 from trading import services
@@ -30,18 +27,6 @@ from trading.tests.conftest import new_stock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 20_000
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PASSWORD = "correct-horse-9"
 DESKTOP = {"width": 1280, "height": 900}
@@ -133,19 +118,8 @@ def people(make_user, market):
 def browser(monkeypatch):
     # sync_playwright runs an event loop in this thread; the test's own ORM calls are safe.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_service("playwright is not installed (pip install -r requirements-dev.txt)")
-    executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
-    if not executable:
-        require_service("Chromium is not installed (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 class Watched:
@@ -171,13 +145,6 @@ class Watched:
             self.problems.append(text)
 
 
-def stay_on_loopback(route) -> None:
-    if urlsplit(route.request.url).hostname in {"127.0.0.1", "localhost"}:
-        route.continue_()
-    else:
-        route.abort()
-
-
 @contextlib.contextmanager
 def open_page(browser, site: Site, user=None, viewport=DESKTOP):
     context = browser.new_context(viewport=viewport)
@@ -186,8 +153,7 @@ def open_page(browser, site: Site, user=None, viewport=DESKTOP):
             name, value = session_cookie_for(user).split("=", 1)
             context.add_cookies([{"name": name, "value": value, "url": site.url}])
         page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.route("**/*", stay_on_loopback)
+        prepare(page)
         watched = Watched(page)
         yield watched
         assert watched.problems == []
