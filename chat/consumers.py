@@ -33,6 +33,7 @@ TYPING_BURST = 3
 PRESENCE_PER_SECOND = 0.1
 PRESENCE_BURST = 3
 PRESENCE_STATUSES = ("online", "away")
+PRESENCE_OFFLINE = "offline"
 # Ids of recently sent messages per conversation; a live copy of one of them is a duplicate.
 SENT_IDS_REMEMBERED = 1000
 
@@ -274,5 +275,16 @@ class ChatFrames:
         if status not in PRESENCE_STATUSES:
             raise ServiceError(ERROR_INVALID, f'"status" must be one of {", ".join(PRESENCE_STATUSES)}.')
         if self._presence_rate.take():
-            ids = sorted(int(group.split(".", 1)[1]) for group in self._conversation_groups())
-            await events.presence(ids, user_id=self.user.pk, username=self.user.get_username(), status=status)
+            self._presence_announced = True
+            await self._announce_presence(status)
+
+    async def _announce_presence(self, status: str) -> None:
+        ids = sorted(int(group.split(".", 1)[1]) for group in self._conversation_groups())
+        await events.presence(ids, user_id=self.user.pk, username=self.user.get_username(), status=status)
+
+    async def disconnect(self, code: int) -> None:
+        # A socket that told its conversations it was here tells them it has gone; the user's
+        # other tabs, which follow the same conversations, answer with their own presence.
+        if getattr(self, "_presence_announced", False):
+            await self._announce_presence(PRESENCE_OFFLINE)
+        await super().disconnect(code)

@@ -320,3 +320,12 @@ def matching(messages: QuerySet[Message], query: str) -> QuerySet[Message]:
             search=SearchQuery(query, config="english", search_type="websearch")
         )
     return messages.filter(body__icontains=query)
+
+
+# --- a stock's room -------------------------------------------------------------------------
+
+
+def stock_room_of(*, viewer, stock_id: int) -> Conversation | None:
+    """The room of a stock if the viewer has joined it (``None`` otherwise)."""
+    membership = memberships_of(viewer).filter(conversation__stock_id=stock_id).select_related("conversation").first()
+    return None if membership is None else membership.conversation

@@ -10,5 +10,12 @@ urlpatterns = [
     path("chat/group/", views.group_new, name="chat_group_new"),
     path("chat/<int:conversation_id>/", views.conversation, name="conversation"),
     path("chat/<int:conversation_id>/messages/", views.message_post, name="conversation_post"),
+    path("chat/<int:conversation_id>/members/", views.member_add, name="conversation_member_add"),
+    path(
+        "chat/<int:conversation_id>/members/<int:user_id>/remove/",
+        views.member_remove,
+        name="conversation_member_remove",
+    ),
+    path("chat/<int:conversation_id>/leave/", views.conversation_leave, name="conversation_leave"),
     path("stocks/<str:symbol>/room/", views.stock_room, name="stock_room"),
 ]

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import selectors, services
-from chat.models import ConversationKind
+from chat.models import Conversation, ConversationKind, MemberRole
 from stockchat.errors import NotFound, ServiceError
 
 MAX_BODY_LENGTH = 4000
@@ -48,20 +48,28 @@ def _render(request: HttpRequest, *, conversation_id: int | None = None, draft: 
     if conversation_id is not None:
         try:
             summary = selectors.conversation_summary(viewer=request.user, conversation_id=conversation_id)
-            page = selectors.message_history(
-                viewer=request.user, conversation_id=conversation_id, before=_older_than(request)
-            )
+            context.update(pane_context(request.user, conversation_id, before=_older_than(request)))
         except NotFound as exc:
             raise Http404(exc.detail) from None
         context.update(
             current=summary,
             current_title=conversation_title(summary, request.user),
-            page=page,
-            last_message_id=page.messages[-1].pk if page.messages else 0,
-            client_message_id=uuid.uuid4().hex,
-            max_body_length=MAX_BODY_LENGTH,
+            is_owner=summary.membership.role == MemberRole.OWNER,
         )
     return render(request, "chat/chat.html", context, status=status)
+
+
+def pane_context(viewer, conversation_id: int, *, before: int | None = None, limit: int | None = None) -> dict:
+    """What ``chat/_pane.html`` needs: a page of messages (the newest unless ``before``) and a
+    fresh ``client_message_id`` for the composer. Raises ``NotFound`` for non-members."""
+    extra = {} if limit is None else {"limit": limit}
+    page = selectors.message_history(viewer=viewer, conversation_id=conversation_id, before=before, **extra)
+    return {
+        "page": page,
+        "last_message_id": page.messages[-1].pk if page.messages else 0,
+        "client_message_id": uuid.uuid4().hex,
+        "max_body_length": MAX_BODY_LENGTH,
+    }
 
 
 @login_required
@@ -101,6 +109,15 @@ def message_post(request: HttpRequest, conversation_id: int) -> HttpResponse:
         # The draft comes back in the composer: nothing typed is lost.
         messages.error(request, exc.detail)
         return _render(request, conversation_id=conversation_id, draft=body[: MAX_BODY_LENGTH * 2], status=400)
+    return _back(request, conversation_id)
+
+
+def _back(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Back to the page the form was on: the conversation, or the stock page showing its room."""
+    if request.POST.get("next") == "stock":
+        symbol = Conversation.objects.filter(pk=conversation_id).values_list("stock__symbol", flat=True).first()
+        if symbol:
+            return redirect("stock_detail", symbol=symbol)
     return redirect("conversation", conversation_id=conversation_id)
 
 
@@ -136,4 +153,48 @@ def stock_room(request: HttpRequest, symbol: str) -> HttpResponse:
         conversation = services.stock_room_join(user=request.user, symbol=symbol)
     except NotFound as exc:
         raise Http404(exc.detail) from None
-    return redirect("conversation", conversation_id=conversation.pk)
+    return _back(request, conversation.pk)
+
+
+def _refused(request: HttpRequest, exc: ServiceError) -> None:
+    """A conversation the user is not in is a 404, as everywhere; any other refusal is shown."""
+    if exc.code == selectors.CONVERSATION_NOT_FOUND:
+        raise Http404(exc.detail) from None
+    messages.error(request, exc.detail)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    username = request.POST.get("username", "").strip()
+    try:
+        membership = services.member_add(actor=request.user, conversation_id=conversation_id, username=username)
+    except ServiceError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, f"{membership.user.get_username()} was added.")
+    return redirect("conversation", conversation_id=conversation_id)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, conversation_id: int, user_id: int) -> HttpResponse:
+    try:
+        services.member_remove(actor=request.user, conversation_id=conversation_id, user_id=user_id)
+    except ServiceError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, "The member was removed.")
+    return redirect("conversation", conversation_id=conversation_id)
+
+
+@login_required
+@require_POST
+def conversation_leave(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    try:
+        services.conversation_leave(user=request.user, conversation_id=conversation_id)
+    except ServiceError as exc:
+        _refused(request, exc)
+        return redirect("conversation", conversation_id=conversation_id)
+    messages.success(request, "You left the conversation.")
+    return redirect("chat")

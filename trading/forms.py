@@ -38,7 +38,7 @@ class OrderTicketForm(forms.Form):
         if order_type in NEEDS_STOP and data.get("stop_price") is None:
             self.add_error("stop_price", ERROR_STOP_REQUIRED)
         # Prices that do not apply to the chosen type are dropped, not refused:
-        # the form keeps both fields on screen whatever the type.
+        # without JavaScript the ticket shows both fields whatever the type.
         if order_type not in NEEDS_LIMIT:
             data["limit_price"] = None
         if order_type not in NEEDS_STOP:

@@ -12,4 +12,13 @@ urlpatterns = [
     path("orders/<int:order_id>/cancel/", views.order_cancel, name="order_cancel"),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("portfolio/activity.csv", views.portfolio_csv, name="portfolio_csv"),
+    path("watchlists/", views.watchlist_create, name="watchlist_create"),
+    path("watchlists/items/", views.watchlist_item_add, name="watchlist_item_add"),
+    path("watchlists/<int:watchlist_id>/rename/", views.watchlist_rename, name="watchlist_rename"),
+    path("watchlists/<int:watchlist_id>/delete/", views.watchlist_delete, name="watchlist_delete"),
+    path(
+        "watchlists/<int:watchlist_id>/items/<str:symbol>/remove/",
+        views.watchlist_item_remove,
+        name="watchlist_item_remove",
+    ),
 ]

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import selectors as chat_selectors
+from chat import views as chat_views
 from stockchat.errors import NotFound, ServiceError
 from trading import selectors, services
 from trading.forms import OrderTicketForm
@@ -25,6 +26,8 @@ from trading.models import BarInterval, Company, OrderSide
 
 RECENT_CONVERSATIONS = 5
 HISTORY_ROWS = 100
+ROOM_MESSAGES = 30
+EQUITY_PERIODS = [(30, "30 days"), (90, "90 days"), (365, "1 year")]
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -120,8 +123,21 @@ def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: d
         "position": position,
         "open_orders": selectors.order_list(viewer=request.user, status="open", symbol=stock.symbol)[:HISTORY_ROWS],
         "intervals": BarInterval.choices,
+        "room": chat_selectors.stock_room_of(viewer=request.user, stock_id=stock.pk),
+        **_watchlist_choices(request.user, stock),
     }
+    if context["room"] is not None:
+        context.update(chat_views.pane_context(request.user, context["room"].pk, limit=ROOM_MESSAGES))
     return render(request, "trading/stock_detail.html", context, status=status)
+
+
+def _watchlist_choices(user, stock) -> dict:
+    """The viewer's watchlists, each saying whether it holds ``stock``, and those it could go on."""
+    choices = [
+        {"watchlist": w, "has_stock": any(item.stock_id == stock.pk for item in w.items.all())}
+        for w in selectors.watchlist_list(viewer=user)
+    ]
+    return {"watchlists": choices, "addable": [c["watchlist"] for c in choices if not c["has_stock"]]}
 
 
 @login_required
@@ -210,6 +226,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "positions": _position_rows(request.user),
             "orders": selectors.order_list(viewer=request.user)[:HISTORY_ROWS],
             "activity": selectors.activity_list(viewer=request.user)[:HISTORY_ROWS],
+            "equity_periods": EQUITY_PERIODS,
         },
     )
 
@@ -254,3 +271,95 @@ def portfolio_csv(request: HttpRequest) -> HttpResponse:
             ]
         )
     return response
+
+
+# --- watchlists ------------------------------------------------------------------------------
+
+DEFAULT_WATCHLIST = "My watchlist"
+
+
+def _watchlist_back(request: HttpRequest) -> HttpResponse:
+    # Only a symbol the viewer may see leads back to a stock page; anything else, the dashboard.
+    symbol = request.POST.get("next_symbol", "")
+    if symbol:
+        try:
+            return redirect("stock_detail", symbol=selectors.stock_get(viewer=request.user, symbol=symbol).symbol)
+        except NotFound:
+            pass
+    return redirect("dashboard")
+
+
+def _watchlist_or_404(request: HttpRequest, watchlist_id: int):
+    try:
+        return selectors.watchlist_get(viewer=request.user, watchlist_id=watchlist_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from None
+
+
+@login_required
+@require_POST
+def watchlist_create(request: HttpRequest) -> HttpResponse:
+    name = request.POST.get("name", "")
+    try:
+        watchlist = services.watchlist_create(owner=request.user, name=name)
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"Watchlist {watchlist.name!r} created.")
+    return _watchlist_back(request)
+
+
+@login_required
+@require_POST
+def watchlist_rename(request: HttpRequest, watchlist_id: int) -> HttpResponse:
+    watchlist = _watchlist_or_404(request, watchlist_id)
+    try:
+        services.watchlist_rename(watchlist=watchlist, name=request.POST.get("name", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"Watchlist renamed to {watchlist.name!r}.")
+    return _watchlist_back(request)
+
+
+@login_required
+@require_POST
+def watchlist_delete(request: HttpRequest, watchlist_id: int) -> HttpResponse:
+    watchlist = _watchlist_or_404(request, watchlist_id)
+    services.watchlist_delete(watchlist=watchlist)
+    messages.success(request, f"Watchlist {watchlist.name!r} deleted.")
+    return _watchlist_back(request)
+
+
+@login_required
+@require_POST
+def watchlist_item_add(request: HttpRequest) -> HttpResponse:
+    """Add a stock to one of the viewer's watchlists, or to a new "My watchlist" if there is none."""
+    symbol = request.POST.get("symbol", "").strip()
+    raw_id = request.POST.get("watchlist", "")
+    try:
+        if raw_id:
+            watchlist = selectors.watchlist_get(viewer=request.user, watchlist_id=raw_id)
+        else:
+            watchlist = selectors.watchlist_list(viewer=request.user).first() or services.watchlist_create(
+                owner=request.user, name=DEFAULT_WATCHLIST
+            )
+        item = services.watchlist_item_add(watchlist=watchlist, symbol=symbol)
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"{item.stock.symbol} is on {watchlist.name!r}.")
+    return _watchlist_back(request)
+
+
+@login_required
+@require_POST
+def watchlist_item_remove(request: HttpRequest, watchlist_id: int, symbol: str) -> HttpResponse:
+    watchlist = _watchlist_or_404(request, watchlist_id)
+    try:
+        services.watchlist_item_remove(watchlist=watchlist, symbol=symbol)
+    except NotFound as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"{symbol.upper()} removed from {watchlist.name!r}.")
+    return _watchlist_back(request)

@@ -187,6 +187,26 @@ async def test_anonymous_sockets_are_refused(ws_headers):
     assert code == 4401
 
 
+async def test_a_socket_that_announced_presence_says_offline_when_it_closes(world, ws_headers):
+    alice, quiet, bob = [await connect(ws_headers, user) for user in (world.owner, world.owner, world.member)]
+    for socket in (alice, quiet, bob):
+        await subscribe(socket, world.group)
+    await alice.send_json_to({"type": "chat.presence", "status": "online"})
+    assert (await next_frame(bob, "chat.presence"))["status"] == "online"
+    # A socket that never announced itself goes quietly; one that did says it has gone.
+    await quiet.disconnect()
+    await alice.disconnect()
+    gone = await next_frame(bob, "chat.presence")
+    assert gone == {
+        "type": "chat.presence",
+        "conversation_id": world.group.pk,
+        "user": {"id": world.owner.pk, "username": world.owner.username},
+        "status": "offline",
+    }
+    assert await bob.receive_nothing(timeout=0.3)
+    await bob.disconnect()
+
+
 async def test_typing_is_rate_limited_and_never_stored(world, ws_headers):
     alice = await connect(ws_headers, world.owner)
     bob = await connect(ws_headers, world.member)

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from chat import services
-from chat.models import Message
+from chat.models import Conversation, Message
 from chat.tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +112,79 @@ def test_account_page(world):
     html = response.content.decode()
     assert "alice@example.com" in html
     assert reverse("api_tokens") in html
+
+
+def test_owner_adds_and_removes_members_from_the_page(world):
+    owner = client_for(world.owner)
+    page = owner.get(reverse("conversation", args=[world.group.pk])).content.decode()
+    assert 'name="username"' in page
+    assert "Add a member" in page
+    response = owner.post(reverse("conversation_member_add", args=[world.group.pk]), {"username": "carol"}, follow=True)
+    assert "carol was added." in response.content.decode()
+    assert world.group.memberships.filter(user=world.outsider).exists()
+    response = owner.post(reverse("conversation_member_remove", args=[world.group.pk, world.outsider.pk]), follow=True)
+    assert "The member was removed." in response.content.decode()
+    assert not world.group.memberships.filter(user=world.outsider).exists()
+
+
+def test_member_management_errors_are_shown_and_change_nothing(world):
+    owner = client_for(world.owner)
+    response = owner.post(
+        reverse("conversation_member_add", args=[world.group.pk]), {"username": "nobody"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "nobody" in response.content.decode()
+    assert world.group.memberships.count() == 2
+    # A plain member sees no controls, and posting anyway is refused with the service's reason.
+    member = client_for(world.member)
+    page = member.get(reverse("conversation", args=[world.group.pk])).content.decode()
+    assert "Add a member" not in page
+    response = member.post(reverse("conversation_member_remove", args=[world.group.pk, world.owner.pk]), follow=True)
+    assert world.group.memberships.filter(user=world.owner).exists()
+    assert "owner" in response.content.decode().lower()
+    # An outsider does not learn the conversation exists.
+    outsider = client_for(world.outsider)
+    assert (
+        outsider.post(reverse("conversation_member_add", args=[world.group.pk]), {"username": "carol"}).status_code
+        == 404
+    )
+    assert outsider.post(reverse("conversation_leave", args=[world.group.pk])).status_code == 404
+
+
+def test_member_pages_need_post(world):
+    owner = client_for(world.owner)
+    assert owner.get(reverse("conversation_member_add", args=[world.group.pk])).status_code == 405
+    assert owner.get(reverse("conversation_leave", args=[world.group.pk])).status_code == 405
+
+
+def test_leaving_a_group_hands_it_over_and_returns_to_the_list(world):
+    response = client_for(world.owner).post(reverse("conversation_leave", args=[world.group.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("chat")
+    assert not world.group.memberships.filter(user=world.owner).exists()
+    assert world.group.memberships.get(user=world.member).role == "owner"
+
+
+def test_the_stock_page_shows_its_room_once_joined_and_posts_return_to_it(world):
+    client = client_for(world.member)
+    stock_page = reverse("stock_detail", args=["ACME"])
+    before = client.get(stock_page).content.decode()
+    assert "Join the ACME room" in before
+    assert 'id="message-list"' not in before
+    response = client.post(reverse("stock_room", args=["ACME"]), {"next": "stock"})
+    assert response["Location"] == stock_page
+    page = client.get(stock_page).content.decode()
+    assert 'id="message-list"' in page
+    assert 'name="next" value="stock"' in page
+    room_id = int(re.search(r'data-conversation-id="(\d+)"', page).group(1))
+    assert room_id == Conversation.objects.get(stock=world.acme).pk
+    response = client.post(
+        reverse("conversation_post", args=[room_id]), {"body": f"From the page {PAYLOAD}", "next": "stock"}
+    )
+    assert response["Location"] == stock_page
+    page = client.get(stock_page).content.decode()
+    assert "From the page &lt;script&gt;" in page
+    assert PAYLOAD not in page
+    # "next" leads only to the stock page of the conversation's own stock.
+    response = client.post(reverse("conversation_post", args=[world.group.pk]), {"body": "hi", "next": "stock"})
+    assert response["Location"] == reverse("conversation", args=[world.group.pk])

@@ -1,5 +1,6 @@
 // The open conversation, live: missed messages on every (re)connect through chat.resume,
-// new messages appended in order and never twice, the composer over the socket, typing.
+// new messages appended in order and never twice, older ones loaded on scrolling back, the
+// composer over the socket, typing, presence and the member list.
 // Message text is only ever set with textContent: bodies are plain text, never HTML.
 
 import { getSocket } from "./socket.js";
@@ -104,8 +105,9 @@ if (list) {
   }
 
   socket.onReady(resume);
-  socket.on("chat.resumed", () => {
+  socket.on("chat.resumed", ({ conversation_ids: ids }) => {
     resuming = false;
+    if (ids && ids.includes(conversationId)) announcePresence();
   });
   socket.on("chat.message.created", ({ message }) => add(message));
   socket.on("chat.message.deleted", ({ message }) => {
@@ -115,6 +117,117 @@ if (list) {
   socket.on("chat.message.edited", ({ message }) => {
     const item = list.querySelector(`[data-message-id="${Number(message.id)}"]`);
     if (item) item.replaceWith(render(message));
+  });
+
+  // --- older messages, on scrolling back ------------------------------------------------------
+
+  const OLDER_PAGE = 50;
+  const olderLine = document.querySelector("[data-older]");
+  let hasOlder = "hasOlder" in list.dataset;
+  let loadingOlder = false;
+
+  async function loadOlder() {
+    const first = list.querySelector("[data-message-id]");
+    if (!hasOlder || loadingOlder || !first) return;
+    loadingOlder = true;
+    list.setAttribute("aria-busy", "true");
+    try {
+      const url = `${list.dataset.historyUrl}?before=${Number(first.dataset.messageId)}&limit=${OLDER_PAGE}`;
+      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const body = await response.json();
+      // Keep the messages on screen where they are while the older ones go in above them.
+      const fromBottom = list.scrollHeight - list.scrollTop;
+      const older = document.createDocumentFragment();
+      for (const message of body.results || []) {
+        if (known.has(message.id)) continue;
+        known.add(message.id);
+        older.append(render(message));
+      }
+      first.before(older);
+      list.scrollTop = list.scrollHeight - fromBottom;
+      hasOlder = Boolean(body.previous);
+      list.dataset.olderLoaded = String(Number(list.dataset.olderLoaded || 0) + (body.results || []).length);
+      if (!hasOlder && olderLine) olderLine.hidden = true;
+    } catch {
+      // Scrolling back up tries again.
+    } finally {
+      loadingOlder = false;
+      list.removeAttribute("aria-busy");
+    }
+  }
+
+  list.addEventListener("scroll", () => {
+    if (list.scrollTop < 80) loadOlder();
+  });
+  // Without the script the link opens the older page; with it, the messages come in above.
+  olderLine?.querySelector("a")?.addEventListener("click", (event) => {
+    event.preventDefault();
+    loadOlder();
+  });
+
+  // --- presence and members ---------------------------------------------------------------------
+
+  const memberList = document.getElementById("member-list");
+  const PRESENCE_EVERY_MS = 50000;
+  const PRESENCE_FORGET_MS = 130000;
+  const PRESENCE_REPLY_GAP_MS = 5000;
+  const PRESENCE_LABELS = { online: "online", away: "away", offline: "offline" };
+  const forgetTimers = new Map();
+  let lastAnnounced = 0;
+
+  function announcePresence() {
+    const status = document.visibilityState === "visible" ? "online" : "away";
+    if (socket.send({ type: "chat.presence", status }) !== null) lastAnnounced = Date.now();
+  }
+  window.setInterval(announcePresence, PRESENCE_EVERY_MS);
+  document.addEventListener("visibilitychange", announcePresence);
+
+  function showPresence(userId, status) {
+    const dot = memberList?.querySelector(`[data-member-id="${Number(userId)}"] .presence`);
+    if (!dot) return;
+    dot.dataset.presence = status;
+    dot.setAttribute("aria-label", PRESENCE_LABELS[status] || "status unknown");
+  }
+
+  socket.on("chat.presence", ({ conversation_id: id, user, status }) => {
+    if (id !== conversationId || !user) return;
+    if (user.id === myId) {
+      // Another tab of mine closed: this one is still here.
+      if (status === "offline") announcePresence();
+      return;
+    }
+    const dot = memberList?.querySelector(`[data-member-id="${Number(user.id)}"] .presence`);
+    const wasHere = dot && (dot.dataset.presence === "online" || dot.dataset.presence === "away");
+    showPresence(user.id, status);
+    window.clearTimeout(forgetTimers.get(user.id));
+    if (status === "offline") return;
+    // Not heard of for a while: gone without saying so.
+    forgetTimers.set(user.id, window.setTimeout(() => showPresence(user.id, "offline"), PRESENCE_FORGET_MS));
+    // Someone who just arrived has not heard from this tab yet.
+    if (!wasHere && Date.now() - lastAnnounced > PRESENCE_REPLY_GAP_MS) announcePresence();
+  });
+
+  socket.on("chat.member.joined", ({ conversation_id: id, member }) => {
+    if (id !== conversationId || !memberList || !member) return;
+    if (memberList.querySelector(`[data-member-id="${Number(member.user.id)}"]`)) return;
+    const item = document.createElement("li");
+    item.dataset.memberId = String(member.user.id);
+    const dot = document.createElement("span");
+    dot.className = "presence";
+    dot.dataset.presence = "unknown";
+    dot.setAttribute("role", "img");
+    dot.setAttribute("aria-label", "status unknown");
+    const name = document.createElement("span");
+    name.className = "member-name";
+    name.textContent = member.user.username;
+    item.append(dot, " ", name);
+    memberList.append(item);
+  });
+
+  socket.on("chat.member.left", ({ conversation_id: id, member }) => {
+    if (id !== conversationId || !member) return;
+    memberList?.querySelector(`[data-member-id="${Number(member.user.id)}"]`)?.remove();
   });
 
   // --- typing -------------------------------------------------------------------------------
@@ -194,6 +307,13 @@ if (list) {
       pendingRef = null;
       button.disabled = false;
       error.textContent = detail;
+      error.hidden = false;
+    });
+    socket.on("chat.conversation.removed", ({ conversation_id: id }) => {
+      if (id !== conversationId) return;
+      textarea.disabled = true;
+      button.disabled = true;
+      error.textContent = "You are no longer a member of this conversation.";
       error.hidden = false;
     });
     // A send cut off by a disconnect is retried with the same id once the socket is back.

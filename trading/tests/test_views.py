@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from trading import services
 from trading.forms import ERROR_LIMIT_REQUIRED
-from trading.models import Order, OrderStatus, Position
+from trading.models import Order, OrderStatus, Position, Watchlist
 from trading.templatetags.market_format import money, percent, price, signed_money, updown
 from trading.tests.conftest import buy, client_for, new_stock
 
@@ -186,3 +186,85 @@ def test_formatting_filters():
     assert price("12.30") == "$12.30"
     assert percent("-0.404") == "-0.40%"
     assert (updown("1"), updown("-0.01"), updown("0"), updown(None)) == ("up", "down", "flat", "flat")
+
+
+# --- watchlists ------------------------------------------------------------------------------
+
+
+def _flash(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"]) if response.context else ""
+
+
+def test_adding_from_a_stock_page_makes_a_first_watchlist_then_uses_it(trader, stock):
+    client = client_for(trader)
+    page = client.get(reverse("stock_detail", args=["ACME"])).content.decode()
+    assert "Add to a new watchlist" in page
+    response = client.post(reverse("watchlist_item_add"), {"symbol": "ACME", "next_symbol": "ACME"})
+    assert response["Location"] == reverse("stock_detail", args=["ACME"])
+    (watchlist,) = Watchlist.objects.filter(owner=trader)
+    assert watchlist.name == "My watchlist"
+    assert [item.stock.symbol for item in watchlist.items.all()] == ["ACME"]
+    page = client.get(reverse("stock_detail", args=["ACME"])).content.decode()
+    assert "Remove from My watchlist" in page
+    assert "Add to" not in page
+    new_stock("BOLT")
+    client.post(reverse("watchlist_item_add"), {"symbol": "bolt"})
+    assert sorted(i.stock.symbol for i in watchlist.items.all()) == ["ACME", "BOLT"]
+
+
+def test_dashboard_creates_renames_edits_and_deletes_watchlists(trader, stock):
+    client = client_for(trader)
+    response = client.post(reverse("watchlist_create"), {"name": "Tech picks"}, follow=True)
+    assert "Watchlist &#x27;Tech picks&#x27; created." in response.content.decode()
+    watchlist = Watchlist.objects.get(owner=trader)
+    client.post(reverse("watchlist_item_add"), {"watchlist": watchlist.pk, "symbol": "ACME"})
+    html = client.get(reverse("dashboard")).content.decode()
+    assert 'data-watchlist-symbol="ACME"' in html
+    client.post(reverse("watchlist_rename", args=[watchlist.pk]), {"name": "Long term"})
+    watchlist.refresh_from_db()
+    assert watchlist.name == "Long term"
+    client.post(reverse("watchlist_item_remove", args=[watchlist.pk, "ACME"]))
+    assert not watchlist.items.exists()
+    client.post(reverse("watchlist_delete", args=[watchlist.pk]))
+    assert not Watchlist.objects.filter(owner=trader).exists()
+
+
+def test_watchlist_errors_are_shown_and_change_nothing(trader, stock, hidden_stock):
+    client = client_for(trader)
+    services.watchlist_create(owner=trader, name="Tech picks", symbols=["ACME"])
+    refusals = {
+        "": "A watchlist needs a name.",
+        "Tech picks": "You already have a watchlist named 'Tech picks'.",
+        "x" * 81: "Watchlist names are at most 80 characters.",
+    }
+    for name, reason in refusals.items():
+        response = client.post(reverse("watchlist_create"), {"name": name}, follow=True)
+        assert response.status_code == 200
+        assert _flash(response) == reason
+    assert Watchlist.objects.filter(owner=trader).count() == 1
+    # A hidden stock is "not found", and its page is never where the form leads back to.
+    response = client.post(reverse("watchlist_item_add"), {"symbol": "SECR", "next_symbol": "SECR"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("dashboard")
+    assert _flash(response) == "No stock with symbol 'SECR'."
+    assert Watchlist.objects.get(owner=trader).items.count() == 1
+
+
+def test_another_users_watchlist_is_not_found(trader, other, stock):
+    theirs = services.watchlist_create(owner=other, name="Private", symbols=["ACME"])
+    client = client_for(trader)
+    assert client.post(reverse("watchlist_rename", args=[theirs.pk]), {"name": "Mine now"}).status_code == 404
+    assert client.post(reverse("watchlist_delete", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("watchlist_item_remove", args=[theirs.pk, "ACME"])).status_code == 404
+    response = client.post(reverse("watchlist_item_add"), {"watchlist": theirs.pk, "symbol": "ACME"}, follow=True)
+    assert "No such watchlist." in _flash(response)
+    theirs.refresh_from_db()
+    assert theirs.name == "Private"
+    assert theirs.items.count() == 1
+    assert client.get(reverse("watchlist_create")).status_code == 405
+
+
+def test_portfolio_page_has_the_equity_chart(trader, stock):
+    html = client_for(trader).get(reverse("portfolio")).content.decode()
+    assert f'data-history-url="{reverse("api-portfolio-history")}"' in html
+    assert "lightweight-charts.standalone.production.js" in html
+    assert "js/equity.js" in html
