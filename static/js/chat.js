@@ -171,14 +171,16 @@ if (list) {
   const memberList = document.getElementById("member-list");
   const PRESENCE_EVERY_MS = 50000;
   const PRESENCE_FORGET_MS = 130000;
-  const PRESENCE_REPLY_GAP_MS = 5000;
+  const PRESENCE_REPLY_DELAY_MS = 500;
   const PRESENCE_LABELS = { online: "online", away: "away", offline: "offline" };
   const forgetTimers = new Map();
-  let lastAnnounced = 0;
+  let replyTimer = null;
 
+  // Only where members are listed (direct and group conversations): a stock room can be large,
+  // and every announcement goes to every member.
   function announcePresence() {
-    const status = document.visibilityState === "visible" ? "online" : "away";
-    if (socket.send({ type: "chat.presence", status }) !== null) lastAnnounced = Date.now();
+    if (!memberList) return;
+    socket.send({ type: "chat.presence", status: document.visibilityState === "visible" ? "online" : "away" });
   }
   window.setInterval(announcePresence, PRESENCE_EVERY_MS);
   document.addEventListener("visibilitychange", announcePresence);
@@ -204,8 +206,14 @@ if (list) {
     if (status === "offline") return;
     // Not heard of for a while: gone without saying so.
     forgetTimers.set(user.id, window.setTimeout(() => showPresence(user.id, "offline"), PRESENCE_FORGET_MS));
-    // Someone who just arrived has not heard from this tab yet.
-    if (!wasHere && Date.now() - lastAnnounced > PRESENCE_REPLY_GAP_MS) announcePresence();
+    // Someone who just arrived has not heard from this tab yet: answer once, a moment later, so
+    // several arrivals share one answer.
+    if (dot && !wasHere && replyTimer === null) {
+      replyTimer = window.setTimeout(() => {
+        replyTimer = null;
+        announcePresence();
+      }, PRESENCE_REPLY_DELAY_MS + Math.random() * PRESENCE_REPLY_DELAY_MS);
+    }
   });
 
   socket.on("chat.member.joined", ({ conversation_id: id, member }) => {

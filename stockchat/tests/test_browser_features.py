@@ -1,0 +1,177 @@
+"""More of the web UI in a real Chromium: a stock's room beside its chart, chat history read back
+by scrolling, presence and member management, watchlists, the equity chart and the order ticket."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from chat import services as chat_services
+from chat.models import Message
+from stockchat.tests.browser import DESKTOP, ONLINE, PHONE, open_page, shoot
+from trading import selectors, services
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_stock_room_beside_the_chart_is_live_for_both_people(people, site, browser):
+    alice, bob = people
+    chat_services.stock_room_join(user=bob, symbol="ACME")
+    with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
+        a.page.goto(f"{site.url}/stocks/ACME/")
+        a.page.click("button:has-text('Join the ACME room')")
+        a.page.wait_for_url("**/stocks/ACME/")
+        b.page.goto(f"{site.url}/stocks/ACME/")
+        for watched in (a, b):
+            watched.page.wait_for_selector(ONLINE)
+        a.page.fill("#room #id_body", "Who else is watching the open?")
+        a.page.press("#room #id_body", "Enter")
+        b.page.wait_for_selector("#room .body:text-is('Who else is watching the open?')")
+        # The room lives next to the chart and the ticket, on one page, at both widths.
+        assert b.page.locator("#price-chart").count() == 1
+        assert b.page.locator("#ticket").count() == 1
+        shoot(b.page, "stock-room")
+        b.page.set_viewport_size(PHONE)
+        shoot(b.page, "stock-room")
+
+
+def test_older_messages_load_when_scrolling_back_in_order_and_once(people, site, browser, settings):
+    alice, bob = people
+    settings.STOCKCHAT_CHAT_SENDS_PER_MINUTE = 1000
+    group = chat_services.group_create(user=alice, title="Long thread", member_usernames=["bob"])
+    for n in range(1, 121):
+        chat_services.message_send(user=alice if n % 2 else bob, conversation_id=group.pk, body=f"message {n}")
+    # Written yesterday, as far as the server's per-minute send limit is concerned.
+    Message.objects.filter(conversation=group).update(created_at=timezone.now() - timedelta(days=1))
+    with open_page(browser, site, bob) as watched, open_page(browser, site, alice) as sender:
+        page = watched.page
+        page.goto(f"{site.url}/chat/{group.pk}/")
+        page.wait_for_selector(ONLINE)
+        bodies = page.locator("#message-list .body")
+        assert bodies.count() == 50
+        # Scroll back to the top twice: 50 more, then the last 20, each page above the previous one.
+        for loaded in ("50", "70"):
+            page.eval_on_selector("#message-list", "list => { list.scrollTop = 0; }")
+            page.wait_for_selector(f"#message-list[data-older-loaded='{loaded}']", state="attached")
+        assert bodies.all_text_contents() == [f"message {n}" for n in range(1, 121)]
+        assert page.locator("[data-older]").is_hidden()
+        # A message that arrives now still goes at the end, once.
+        sender.page.goto(f"{site.url}/chat/{group.pk}/")
+        sender.page.wait_for_selector(ONLINE)
+        sender.page.fill("#id_body", "message 121")
+        sender.page.press("#id_body", "Enter")
+        page.wait_for_selector("#message-list .body:text-is('message 121')")
+        assert bodies.all_text_contents()[-2:] == ["message 120", "message 121"]
+
+
+def test_presence_shows_who_is_here_and_who_has_left(people, site, browser):
+    alice, bob = people
+    group = chat_services.group_create(user=alice, title="Desk", member_usernames=["bob"])
+    url = f"{site.url}/chat/{group.pk}/"
+    with open_page(browser, site, bob) as b:
+        b.page.goto(url)
+        b.page.wait_for_selector(ONLINE)
+        alice_dot = f"#member-list [data-member-id='{alice.pk}'] .presence"
+        assert b.page.get_attribute(alice_dot, "data-presence") == "unknown"
+        with open_page(browser, site, alice) as a:
+            a.page.goto(url)
+            a.page.wait_for_selector(ONLINE)
+            b.page.wait_for_selector(f"{alice_dot}[data-presence=online]")
+            # Bob was there first; he answers alice's arrival, so she sees him at once too.
+            a.page.wait_for_selector(f"#member-list [data-member-id='{bob.pk}'] .presence[data-presence=online]")
+        b.page.wait_for_selector(f"{alice_dot}[data-presence=offline]")
+        assert b.page.get_attribute(alice_dot, "aria-label") == "offline"
+
+
+def test_an_owner_adds_and_removes_a_member_and_everyone_sees_it(people, site, browser, make_user):
+    alice, bob = people
+    carol = make_user("carol")
+    services.account_open(user=carol)
+    group = chat_services.group_create(user=alice, title="Morning traders", member_usernames=["bob"])
+    url = f"{site.url}/chat/{group.pk}/"
+    with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
+        for watched in (a, b):
+            watched.page.goto(url)
+            watched.page.wait_for_selector(ONLINE)
+        assert b.page.locator("#id_member_username").count() == 0
+        a.page.fill("#id_member_username", "nobody-here")
+        a.page.click("button:has-text('Add')")
+        a.page.wait_for_selector(".message-error:has-text(\"No user named 'nobody-here'.\")")
+        a.page.fill("#id_member_username", "carol")
+        a.page.click("button:has-text('Add')")
+        a.page.wait_for_selector(".message-success:has-text('carol was added.')")
+        b.page.wait_for_selector(f"#member-list [data-member-id='{carol.pk}']:has-text('carol')")
+        a.page.wait_for_selector(ONLINE)
+        a.page.click(f"#member-list [data-member-id='{carol.pk}'] button:has-text('Remove')")
+        a.page.wait_for_selector(".message-success:has-text('The member was removed.')")
+        b.page.wait_for_selector(f"#member-list [data-member-id='{carol.pk}']", state="detached")
+        assert not group.memberships.filter(user=carol).exists()
+
+
+def test_watchlists_are_made_and_edited_from_the_pages(people, site, browser):
+    alice, _ = people
+    with open_page(browser, site, alice) as watched:
+        page = watched.page
+        page.goto(f"{site.url}/stocks/BOLT/")
+        page.click("button:has-text('Add to a new watchlist')")
+        page.wait_for_selector(".message-success:has-text(\"BOLT is on 'My watchlist'.\")")
+        assert page.locator("button:has-text('Remove from My watchlist')").count() == 1
+        page.goto(f"{site.url}/dashboard/")
+        page.wait_for_selector(ONLINE)
+        page.fill("input[name=symbol]", "acme")
+        page.click("button:text-is('Add')")
+        page.wait_for_selector("tr[data-watchlist-symbol=ACME]")
+        assert page.locator("tr[data-watchlist-symbol=ACME] [data-field=price]").inner_text() == "$100.00"
+        page.fill("input[name=symbol]", "NOPE")
+        page.click("button:text-is('Add')")
+        page.wait_for_selector(".message-error:has-text(\"No stock with symbol 'NOPE'.\")")
+        page.click("button[aria-label='Remove BOLT from My watchlist']")
+        page.wait_for_selector("tr[data-watchlist-symbol=BOLT]", state="detached")
+        assert page.locator("tr[data-watchlist-symbol]").count() == 1
+
+
+def test_the_portfolio_equity_chart_and_the_order_ticket_fields(people, site, browser):
+    alice, _ = people
+    services.order_place(user=alice, symbol="ACME", side="buy", quantity=5)
+    with open_page(browser, site, alice) as watched:
+        page = watched.page
+        page.goto(f"{site.url}/portfolio/")
+        for days in (30, 90):
+            if days != 30:
+                page.click(f"button[data-equity-days='{days}']")
+            # One point per day since the account opened, as the API computes them.
+            points = len(selectors.portfolio_history(viewer=alice, days=days))
+            assert points >= 1
+            chart = f"#equity-chart[data-loaded-days='{days}'][data-point-count='{points}']"
+            page.wait_for_selector(chart, state="attached")
+        assert page.get_attribute("button[data-equity-days='90']", "aria-pressed") == "true"
+
+        page.goto(f"{site.url}/stocks/ACME/")
+        limit, stop = page.locator(".field-limit_price"), page.locator(".field-stop_price")
+        assert limit.is_hidden()
+        assert stop.is_hidden()
+        page.select_option("#id_type", "limit")
+        assert limit.is_visible()
+        assert stop.is_hidden()
+        page.select_option("#id_type", "stop_limit")
+        assert limit.is_visible()
+        assert stop.is_visible()
+        page.select_option("#id_type", "market")
+        assert limit.is_hidden()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_no_page_is_wider_than_the_screen(people, site, browser, viewport):
+    alice, bob = people
+    services.watchlist_create(owner=alice, name="Favourites", symbols=["ACME", "BOLT"])
+    group = chat_services.group_create(user=alice, title="Morning traders", member_usernames=["bob"])
+    chat_services.message_send(user=bob, conversation_id=group.pk, body="A long word: " + "x" * 300)
+    with open_page(browser, site, alice, viewport=viewport) as watched:
+        page = watched.page
+        for path in ["/", "/dashboard/", "/stocks/", "/stocks/ACME/", "/portfolio/", f"/chat/{group.pk}/"]:
+            page.goto(f"{site.url}{path}")
+            page.wait_for_selector(ONLINE)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} is {overflow}px wider than the {viewport['width']}px screen"
