@@ -133,6 +133,7 @@ class ChatFrames:
             self._chat_held: dict[int, list[tuple[int, str]]] = {}
             self._typing_rate = TokenBucket(rate=TYPING_PER_SECOND, burst=TYPING_BURST)
             self._presence_rate = TokenBucket(rate=PRESENCE_PER_SECOND, burst=PRESENCE_BURST)
+            self._presence_told: set[int] = set()
 
     def _remember_sent(self, conversation_id: int, message_id: int) -> bool:
         """Record that the socket sent ``message_id``; False if it had already."""
@@ -161,6 +162,9 @@ class ChatFrames:
 
     def _conversation_groups(self) -> set[str]:
         return {group for group in self.followed if group.startswith("conversation.")}
+
+    def _followed_conversation_ids(self) -> set[int]:
+        return {int(group.split(".", 1)[1]) for group in self._conversation_groups()}
 
     def _following(self, conversation_id: int) -> bool:
         return events.conversation_group(conversation_id) in self.followed
@@ -274,17 +278,24 @@ class ChatFrames:
         status = frame.get("status")
         if status not in PRESENCE_STATUSES:
             raise ServiceError(ERROR_INVALID, f'"status" must be one of {", ".join(PRESENCE_STATUSES)}.')
+        followed = self._followed_conversation_ids()
+        if "conversation_ids" in frame:
+            ids = set(_conversation_ids(frame))
+            if not ids <= followed:
+                raise ServiceError(ERROR_NOT_SUBSCRIBED, "Subscribe to the conversation first.")
+        else:
+            ids = followed
         if self._presence_rate.take():
-            self._presence_announced = True
-            await self._announce_presence(status)
+            self._presence_told.update(ids)
+            await self._announce_presence(ids, status)
 
-    async def _announce_presence(self, status: str) -> None:
-        ids = sorted(int(group.split(".", 1)[1]) for group in self._conversation_groups())
-        await events.presence(ids, user_id=self.user.pk, username=self.user.get_username(), status=status)
+    async def _announce_presence(self, ids: set[int], status: str) -> None:
+        await events.presence(sorted(ids), user_id=self.user.pk, username=self.user.get_username(), status=status)
 
     async def disconnect(self, code: int) -> None:
-        # A socket that told its conversations it was here tells them it has gone; the user's
-        # other tabs, which follow the same conversations, answer with their own presence.
-        if getattr(self, "_presence_announced", False):
-            await self._announce_presence(PRESENCE_OFFLINE)
+        # The conversations this socket told it was here hear that it has gone; the user's other
+        # tabs, which follow the same conversations, answer with their own presence.
+        told = getattr(self, "_presence_told", None)
+        if told and (told := told & self._followed_conversation_ids()):
+            await self._announce_presence(told, PRESENCE_OFFLINE)
         await super().disconnect(code)

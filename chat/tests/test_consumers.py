@@ -406,3 +406,26 @@ async def test_a_message_committed_between_follow_and_read_is_sent_once_and_in_o
     assert len(backlog) == 3
     assert await bob.receive_nothing(timeout=0.3)
     await bob.disconnect()
+
+
+async def test_presence_can_name_the_conversations_it_goes_to(world, ws_headers):
+    alice, bob = await connect(ws_headers, world.owner), await connect(ws_headers, world.member)
+    for socket in (alice, bob):
+        await subscribe(socket, world.group, world.direct)
+    await alice.send_json_to({"type": "chat.presence", "status": "online", "conversation_ids": [world.direct.pk]})
+    told = await next_frame(bob, "chat.presence")
+    assert told["conversation_id"] == world.direct.pk
+    assert await bob.receive_nothing(timeout=0.3)
+    # Only followed conversations can be named.
+    await alice.send_json_to(
+        {"type": "chat.presence", "status": "online", "conversation_ids": [world.direct.pk + 1000], "ref": "p"}
+    )
+    error = await next_frame(alice, "error", skip=("chat.presence",))
+    assert error["code"] == "not_subscribed"
+    assert error["ref"] == "p"
+    # Leaving says "offline" only where it said it was here.
+    await alice.disconnect()
+    gone = await next_frame(bob, "chat.presence")
+    assert (gone["conversation_id"], gone["status"]) == (world.direct.pk, "offline")
+    assert await bob.receive_nothing(timeout=0.3)
+    await bob.disconnect()

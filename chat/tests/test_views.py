@@ -77,9 +77,12 @@ def test_an_empty_message_shows_an_error_and_keeps_the_draft(world):
 def test_viewing_marks_read_and_unread_badges_show(world):
     services.message_send(user=world.owner, conversation_id=world.group.pk, body="one")
     client = client_for(world.member)
-    assert f'data-unread-for="{world.group.pk}"' in client.get(reverse("dashboard")).content.decode()
+    badge = re.compile(rf'data-conversation-id="{world.group.pk}">.*?data-unread="(\d+)"', re.DOTALL)
+    assert badge.search(client.get(reverse("dashboard")).content.decode()).group(1) == "1"
     client.get(reverse("conversation", args=[world.group.pk]))
-    assert f'data-unread-for="{world.group.pk}"' not in client.get(reverse("dashboard")).content.decode()
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert f'data-conversation-id="{world.group.pk}"' in dashboard
+    assert "data-unread=" not in dashboard
 
 
 def test_start_a_direct_conversation_and_a_stock_room(world):

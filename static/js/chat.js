@@ -180,7 +180,8 @@ if (list) {
   // and every announcement goes to every member.
   function announcePresence() {
     if (!memberList) return;
-    socket.send({ type: "chat.presence", status: document.visibilityState === "visible" ? "online" : "away" });
+    const status = document.visibilityState === "visible" ? "online" : "away";
+    socket.send({ type: "chat.presence", status, conversation_ids: [conversationId] });
   }
   window.setInterval(announcePresence, PRESENCE_EVERY_MS);
   document.addEventListener("visibilitychange", announcePresence);

@@ -175,3 +175,29 @@ def test_no_page_is_wider_than_the_screen(people, site, browser, viewport):
             page.wait_for_selector(ONLINE)
             overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{path} is {overflow}px wider than the {viewport['width']}px screen"
+
+
+def test_unread_badges_count_live_and_clear_when_read_elsewhere(people, site, browser):
+    alice, bob = people
+    group = chat_services.group_create(user=alice, title="Morning traders", member_usernames=["bob"])
+    direct = chat_services.direct_start(user=alice, other_username="bob")
+    with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
+        a.page.goto(f"{site.url}/chat/{group.pk}/")
+        b.page.goto(f"{site.url}/dashboard/")
+        for watched in (a, b):
+            watched.page.wait_for_selector(ONLINE)
+        badge = f"[data-conversation-list] [data-conversation-id='{group.pk}'] [data-unread]"
+        for n in (1, 2):
+            a.page.fill("#id_body", f"news {n}")
+            a.page.press("#id_body", "Enter")
+            b.page.wait_for_selector(f"{badge}[data-unread='{n}']")
+        assert b.page.text_content(badge) == "2 unread"
+        assert b.page.text_content(f"[data-conversation-id='{group.pk}'] [data-snippet]") == "alice: news 2"
+        # The busiest conversation moves to the top.
+        first = b.page.get_attribute("[data-conversation-list] [data-conversation-id] >> nth=0", "data-conversation-id")
+        assert first == str(group.pk)
+        assert b.page.locator(f"[data-conversation-id='{direct.pk}'] [data-unread]").count() == 0
+        # Bob reads it in another tab: the dashboard's badge goes.
+        with open_page(browser, site, bob) as reader:
+            reader.page.goto(f"{site.url}/chat/{group.pk}/")
+            b.page.wait_for_selector(badge, state="detached")

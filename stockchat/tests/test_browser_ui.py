@@ -141,7 +141,7 @@ def test_screenshots_of_the_main_pages(people, site, browser, viewport):
         page = watched.page
         page.goto(f"{site.url}/dashboard/")
         page.wait_for_selector(ONLINE)
-        assert page.locator(f"[data-unread-for='{group.pk}']").inner_text() == "1 unread"
+        assert page.locator(f"[data-conversation-id='{group.pk}'] [data-unread]").text_content() == "1 unread"
         shoot(page, "dashboard")
         for name, path in [("stocks", "/stocks/"), ("portfolio", "/portfolio/"), ("account", "/accounts/me/")]:
             page.goto(f"{site.url}{path}")
