@@ -33,7 +33,12 @@ def test_the_stock_room_beside_the_chart_is_live_for_both_people(people, site, b
         assert b.page.locator("#price-chart").count() == 1
         assert b.page.locator("#ticket").count() == 1
         shoot(b.page, "stock-room")
+        # Turned to a phone's width after loading, the page reflows to one column that fits.
         b.page.set_viewport_size(PHONE)
+        b.page.wait_for_function("() => document.documentElement.scrollWidth <= window.innerWidth")
+        ticket, chart = b.page.locator("#ticket").bounding_box(), b.page.locator("#price-chart").bounding_box()
+        assert chart["y"] < ticket["y"]
+        assert ticket["y"] < b.page.locator("#open-orders-heading").bounding_box()["y"]
         shoot(b.page, "stock-room")
 
 
