@@ -42,6 +42,14 @@ class Site:
             self.process.stop()
             self.process = None
 
+    @contextlib.contextmanager
+    def running(self):
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
 
 class Watched:
     """A page that records dialogs, CSP violations and script errors, which every test asserts are none."""

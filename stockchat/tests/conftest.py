@@ -18,23 +18,15 @@ from trading.tests.conftest import new_stock
 
 @pytest.fixture
 def site():
-    server = Site()
-    server.start()
-    try:
+    with Site().running() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def ticking_site():
     """A daphne with the embedded market simulator moving prices."""
-    server = Site(feed="embedded")
-    server.start()
-    try:
+    with Site(feed="embedded").running() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
