@@ -87,9 +87,10 @@ deploy-check: $(VENV)/.installed-run
 
 # --- Benchmarks ---------------------------------------------------------------------
 # Throwaway PostgreSQL and Redis, servers and load generators pinned to different
-# cores; BENCH_ARGS passes options (e.g. BENCH_ARGS="--only chat --runs 1").
+# cores; the app under daphne and uvicorn, orders and API also under uvicorn with two
+# processes; BENCH_ARGS passes options (e.g. BENCH_ARGS="--only chat --runs 1").
 bench: $(VENV)/.installed-dev
-	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/run.py --web-processes 2 $(BENCH_ARGS)
 
 # --- Front-end libraries -------------------------------------------------------------
 # Versions are pinned in package.json and locked in package-lock.json; the copied

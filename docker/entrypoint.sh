@@ -58,9 +58,11 @@ case "$role" in
       uvicorn)
         # No access log, for the same reason as daphne's; no lifespan (Channels'
         # router has none); WebSockets through websockets' sans-I/O protocol, named
-        # so that a missing library stops start-up instead of refusing every socket.
+        # so that a missing library stops start-up instead of refusing every socket;
+        # no permessage-deflate, as daphne: it doubles the memory per socket and
+        # compresses every frame once per socket.
         set -- --host 0.0.0.0 --port "${PORT:-8000}" --no-access-log --lifespan off \
-          --ws websockets-sansio "$@"
+          --ws websockets-sansio --ws-per-message-deflate false "$@"
         # uvicorn reads X-Forwarded-* by default from 127.0.0.1 (or from
         # $FORWARDED_ALLOW_IPS): off unless a load balancer is the sole way in,
         # then from any peer, as daphne --proxy-headers does.

@@ -77,9 +77,20 @@ def start_daphne(env: dict[str, str]) -> tuple[AppProcess, int]:
 
 # uvicorn as the Docker entrypoint runs it (docker/entrypoint.sh), less the bind address:
 # no lifespan (Channels' router has no handler for it), WebSockets through websockets'
-# sans-I/O protocol (fails at start-up when missing, rather than refusing every socket), no
-# access log (the app logs each request), and X-Forwarded-* ignored unless asked for.
-UVICORN_OPTIONS = ["--lifespan", "off", "--ws", "websockets-sansio", "--no-access-log", "--no-proxy-headers"]
+# sans-I/O protocol (fails at start-up when missing, rather than refusing every socket),
+# without permessage-deflate (as daphne: it doubles the memory per socket and compresses each
+# frame once per socket), no access log (the app logs each request), and X-Forwarded-*
+# ignored unless asked for.
+UVICORN_OPTIONS = [
+    "--lifespan",
+    "off",
+    "--ws",
+    "websockets-sansio",
+    "--no-access-log",
+    "--no-proxy-headers",
+    "--ws-per-message-deflate",
+    "false",
+]
 
 
 def start_uvicorn(env: dict[str, str]) -> tuple[AppProcess, int]:

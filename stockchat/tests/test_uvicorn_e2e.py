@@ -31,7 +31,7 @@ def prepare(make_user) -> tuple[int, str, str]:
 
 def get(port: int, path: str, cookie: str | None = None) -> tuple[int, dict[str, str], str]:
     headers = {"Cookie": cookie} if cookie else {}
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)  # noqa: S310 - loopback
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a fixed http URL
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
 
