@@ -16,7 +16,7 @@ help:
 	@echo "make test   - install the test tools and run the test suite (SQLite, then PostgreSQL)"
 	@echo "make lint   - ruff, Django's system checks, and a check for missing migrations"
 	@echo "make format - format the code with ruff"
-	@echo "make bench  - run the benchmarks on loopback and write bench/results/REPORT.md (about 12 minutes)"
+	@echo "make bench  - run the benchmarks on loopback and write bench/results/REPORT.md (about 13 minutes)"
 	@echo "make vendor - copy the chart library pinned in package.json into static/vendor/ (needs npm)"
 	@echo "make clean  - remove the virtualenv, the SQLite database and collected static files"
 	@echo "make deploy-lint  - cfn-lint the ECS template, hadolint the Dockerfile, shellcheck the scripts"

@@ -816,7 +816,9 @@ def render(args, results: dict) -> None:
         "otherwise; `DJANGO_DEBUG=false`; throwaway PostgreSQL "
         "(`fsync=off`, `synchronous_commit=off`) and Redis; per-user chat and order rate limits raised out of the "
         "way (`STOCKCHAT_CHAT_SENDS_PER_MINUTE`, `STOCKCHAT_ORDER_RATE`); no TLS (`DJANGO_SECURE_SSL_REDIRECT=false`).",
-        f"- Options: `{options}`.",
+        f"- Options: `{options}`. Orders and API figures are the median of `--http-runs` runs of `--http-seconds` "
+        "each (by default 2 of 4 s, where one server took 3 of 5 s), so that measuring both servers keeps "
+        "`make bench` under about 15 minutes.",
         "",
     ]
     body: list[str] = []

@@ -75,6 +75,8 @@ async def test_pages_health_and_chat_over_websockets_under_uvicorn(make_user, re
 
         alice = await open_socket(port, alice_cookie)
         bob = await open_socket(port, bob_cookie)
+        # The client offered permessage-deflate; the server declines it, as daphne does.
+        assert alice.response.headers.get("Sec-WebSocket-Extensions") is None
         assert (await next_frame(alice, "hello"))["user"] == "alice"
         assert (await next_frame(bob, "hello"))["user"] == "bob"
         # Bob follows the conversation from the start, then Alice writes.
