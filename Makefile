@@ -16,7 +16,7 @@ help:
 	@echo "make test   - install the test tools and run the test suite (SQLite, then PostgreSQL)"
 	@echo "make lint   - ruff, Django's system checks, and a check for missing migrations"
 	@echo "make format - format the code with ruff"
-	@echo "make bench  - run the benchmarks on loopback and write bench/results/REPORT.md (about 12 minutes)"
+	@echo "make bench  - run the benchmarks on loopback and write bench/results/REPORT.md (about 13 minutes)"
 	@echo "make vendor - copy the chart library pinned in package.json into static/vendor/ (needs npm)"
 	@echo "make clean  - remove the virtualenv, the SQLite database and collected static files"
 	@echo "make deploy-lint  - cfn-lint the ECS template, hadolint the Dockerfile, shellcheck the scripts"
@@ -87,9 +87,10 @@ deploy-check: $(VENV)/.installed-run
 
 # --- Benchmarks ---------------------------------------------------------------------
 # Throwaway PostgreSQL and Redis, servers and load generators pinned to different
-# cores; BENCH_ARGS passes options (e.g. BENCH_ARGS="--only chat --runs 1").
+# cores; the app under daphne and uvicorn, orders and API also under uvicorn with two
+# processes; BENCH_ARGS passes options (e.g. BENCH_ARGS="--only chat --runs 1").
 bench: $(VENV)/.installed-dev
-	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/run.py --web-processes 2 $(BENCH_ARGS)
 
 # --- Front-end libraries -------------------------------------------------------------
 # Versions are pinned in package.json and locked in package-lock.json; the copied

@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from testsupport.processes import UVICORN_OPTIONS  # noqa: E402
 from testsupport.servers import PostgresServer, RedisServer, free_port  # noqa: E402
 
 CORES = os.cpu_count() or 1
@@ -141,6 +142,16 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError(f"{name} did not listen on {port}")
 
+    def wait_for_log(self, text: str, count: int = 1, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log.read_text(errors='replace')[-2000:]}")
+            if self.log.read_text(errors="replace").count(text) >= count:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not log {text!r} {count} times")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -178,6 +189,31 @@ def start_daphne(env: dict[str, str], app: str = "stockchat.asgi:application", *
     port = free_port()
     env = {**env, **extra}
     return Server([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app], env, "daphne", port)
+
+
+def start_uvicorn(env: dict[str, str], app: str = "stockchat.asgi:application", processes: int = 1) -> Server:
+    """uvicorn with the options the Docker entrypoint gives it; ``processes`` > 1 runs that many
+    workers (``--workers``) on one listening socket, all pinned to the server core."""
+    port = free_port()
+    args = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), *UVICORN_OPTIONS]
+    if processes > 1:
+        args += ["--workers", str(processes)]
+    server = Server([*args, app], env, "uvicorn", port)
+    if processes > 1:
+        # The parent listens before its workers have loaded the app; each worker logs this once loaded.
+        server.wait_for_log("Started server process", processes)
+    return server
+
+
+def start_server(name: str, env: dict[str, str], app: str = "stockchat.asgi:application", processes: int = 1) -> Server:
+    """``name`` is ``daphne`` or ``uvicorn``. Several processes need uvicorn: daphne has no
+    workers option, and Twisted's asyncio reactor cannot adopt a listening socket shared with
+    other processes (``daphne --fd``)."""
+    if name == "uvicorn":
+        return start_uvicorn(env, app, processes)
+    if processes > 1:
+        raise ValueError("several web processes on one port are measured with uvicorn only")
+    return start_daphne(env, app)
 
 
 def start_relay() -> Server:

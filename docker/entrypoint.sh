@@ -2,7 +2,8 @@
 # stockchat container entrypoint: the first argument names the process to run.
 #
 #   web            daphne serving HTTP and WebSockets on $PORT
-#                  (the default, unless STOCKCHAT_PROCESS names another command)
+#                  (the default, unless STOCKCHAT_PROCESS names another command);
+#                  STOCKCHAT_WEB_SERVER=uvicorn serves with uvicorn instead
 #   feed           the market feed worker (run exactly one per deployment)
 #   migrate        apply database migrations, then exit
 #   release        migrate, then upload changed static files when they live on S3;
@@ -41,15 +42,42 @@ printf '%s\n' "$role" >"${STOCKCHAT_ROLE_FILE:-/tmp/stockchat-role}" 2>/dev/null
 
 case "$role" in
   web)
-    # daphne's own access log prints full URLs, query strings included, which
-    # can carry credentials; the app logs each request (path, status, request id).
-    set -- --bind 0.0.0.0 --port "${PORT:-8000}" --access-log /dev/null "$@"
-    # Client address and scheme from X-Forwarded-* only when a load balancer
-    # is the sole way in; otherwise any client could forge them.
-    if is_true "${STOCKCHAT_BEHIND_LOAD_BALANCER:-}"; then
-      set -- --proxy-headers "$@"
-    fi
-    exec daphne "$@" stockchat.asgi:application
+    server="${STOCKCHAT_WEB_SERVER:-daphne}"
+    case "$server" in
+      daphne)
+        # daphne's own access log prints full URLs, query strings included, which
+        # can carry credentials; the app logs each request (path, status, request id).
+        set -- --bind 0.0.0.0 --port "${PORT:-8000}" --access-log /dev/null "$@"
+        # Client address and scheme from X-Forwarded-* only when a load balancer
+        # is the sole way in; otherwise any client could forge them.
+        if is_true "${STOCKCHAT_BEHIND_LOAD_BALANCER:-}"; then
+          set -- --proxy-headers "$@"
+        fi
+        exec daphne "$@" stockchat.asgi:application
+        ;;
+      uvicorn)
+        # No access log, for the same reason as daphne's; no lifespan (Channels'
+        # router has none); WebSockets through websockets' sans-I/O protocol, named
+        # so that a missing library stops start-up instead of refusing every socket;
+        # no permessage-deflate, as daphne: it doubles the memory per socket and
+        # compresses every frame once per socket.
+        set -- --host 0.0.0.0 --port "${PORT:-8000}" --no-access-log --lifespan off \
+          --ws websockets-sansio --ws-per-message-deflate false "$@"
+        # uvicorn reads X-Forwarded-* by default from 127.0.0.1 (or from
+        # $FORWARDED_ALLOW_IPS): off unless a load balancer is the sole way in,
+        # then from any peer, as daphne --proxy-headers does.
+        if is_true "${STOCKCHAT_BEHIND_LOAD_BALANCER:-}"; then
+          set -- --proxy-headers --forwarded-allow-ips '*' "$@"
+        else
+          set -- --no-proxy-headers "$@"
+        fi
+        exec uvicorn "$@" stockchat.asgi:application
+        ;;
+      *)
+        echo "STOCKCHAT_WEB_SERVER must be daphne or uvicorn, not '$server'" >&2
+        exit 64
+        ;;
+    esac
     ;;
   feed)
     exec python manage.py run_market_feed "$@"

@@ -1,4 +1,4 @@
-"""The app's own processes (daphne, the feed worker) started for end-to-end tests."""
+"""The app's own processes (daphne or uvicorn, the feed worker) started for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -73,6 +73,45 @@ def start_daphne(env: dict[str, str]) -> tuple[AppProcess, int]:
     )
     daphne.wait_for_port(port)
     return daphne, port
+
+
+# uvicorn as the Docker entrypoint runs it (docker/entrypoint.sh), less the bind address:
+# no lifespan (Channels' router has no handler for it), WebSockets through websockets'
+# sans-I/O protocol (fails at start-up when missing, rather than refusing every socket),
+# without permessage-deflate (as daphne: it doubles the memory per socket and compresses each
+# frame once per socket), no access log (the app logs each request), and X-Forwarded-*
+# ignored unless asked for.
+UVICORN_OPTIONS = [
+    "--lifespan",
+    "off",
+    "--ws",
+    "websockets-sansio",
+    "--no-access-log",
+    "--no-proxy-headers",
+    "--ws-per-message-deflate",
+    "false",
+]
+
+
+def start_uvicorn(env: dict[str, str]) -> tuple[AppProcess, int]:
+    port = free_port()
+    uvicorn = AppProcess(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *UVICORN_OPTIONS,
+            "stockchat.asgi:application",
+        ],
+        env,
+        name=f"uvicorn-{port}",
+    )
+    uvicorn.wait_for_port(port)
+    return uvicorn, port
 
 
 def start_feed_worker(env: dict[str, str], *args: str) -> AppProcess:

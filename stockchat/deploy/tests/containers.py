@@ -53,7 +53,7 @@ def start_web(env: dict[str, str], port: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise AssertionError("daphne did not answer in 60 s")
+    raise AssertionError("the web server did not answer in 60 s")
 
 
 def stop(process: subprocess.Popen) -> None:

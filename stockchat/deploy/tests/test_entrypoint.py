@@ -1,4 +1,4 @@
-"""The image's entrypoint: web serves without migrating, migrate/release run once, by command."""
+"""The image's entrypoint: web serves (daphne or uvicorn) without migrating, migrate/release run once, by command."""
 
 from __future__ import annotations
 
@@ -29,17 +29,24 @@ def test_other_commands_run_as_given(container_env):
     assert result.stdout.strip() == "from-sh"
 
 
+@pytest.mark.parametrize("server", ["daphne", "uvicorn"])
 @pytest.mark.parametrize("behind_load_balancer", [False, True])
-def test_web_serves_health_checks_without_migrating(container_env, tmp_path, behind_load_balancer):
+def test_web_serves_health_checks_without_migrating(container_env, tmp_path, behind_load_balancer, server):
     db = tmp_path / "db.sqlite3"
     if behind_load_balancer:
         container_env["STOCKCHAT_BEHIND_LOAD_BALANCER"] = "true"
+    if server == "uvicorn":
+        container_env["STOCKCHAT_WEB_SERVER"] = "uvicorn"
+        # uvicorn's own way to trust X-Forwarded-*, which must not open it up
+        # when the deployment has not said there is a load balancer.
+        container_env["FORWARDED_ALLOW_IPS"] = "*"
     port = free_port()
     process = start_web(container_env, port)
     try:
         # The load balancer's probe: private IP as Host, plain HTTP.
-        status, _ = get(port, "/healthz", {"Host": "10.0.0.5"})
+        status, headers = get(port, "/healthz", {"Host": "10.0.0.5"})
         assert status == 200
+        assert headers["server"] == server
         # Starting a web container left the schema alone: migrations are the release step's.
         assert "django_migrations" not in tables(db)
         assert (tmp_path / "role").read_text().strip() == "web"
@@ -83,6 +90,13 @@ def test_web_serves_health_checks_without_migrating(container_env, tmp_path, beh
     assert {line["logger"] for line in probe} >= {"stockchat.request"}
     for secret in ("hunter2-in-query", "secret-bearer-token", "secret-session-cookie"):
         assert secret not in output
+
+
+def test_an_unknown_web_server_is_refused_by_name(container_env):
+    container_env["STOCKCHAT_WEB_SERVER"] = "gunicorn"
+    result = run(container_env, "web")
+    assert result.returncode == 64
+    assert "STOCKCHAT_WEB_SERVER must be daphne or uvicorn, not 'gunicorn'" in result.stderr
 
 
 def test_database_url_is_assembled_from_secret_parts(container_env):
