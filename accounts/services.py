@@ -30,16 +30,17 @@ ERROR_CLAIMS_BAD_GROUPS = "The provider's groups claim is not a list of names."
 def user_onboard(*, user: User) -> None:
     """Everything a new user gets, whichever way they signed up.
 
-    Every user creation goes through here, inside the creating transaction.
+    Every user creation goes through here, inside the creating transaction:
+    ``User.objects.create_user``/``create_superuser`` call it themselves (so
+    ``createsuperuser`` onboards too); the provider sign-in and the admin's add
+    form, which save a ``User`` directly, call it after the save.
     """
     account_open(user=user)
 
 
-@transaction.atomic
 def user_create_local(*, username: str, email: str, password: str) -> User:
-    user = get_user_model().objects.create_user(username=username, email=email, password=password)
-    user_onboard(user=user)
-    return user
+    """A user who signs in with a password here, onboarded (``create_user`` does it)."""
+    return get_user_model().objects.create_user(username=username, email=email, password=password)
 
 
 def _username_base(claims: Mapping[str, Any]) -> str:
