@@ -161,6 +161,24 @@ def user_signed_out(*, session_key: str | None) -> None:
         events.sockets_close_for_session(session_key)
 
 
+def user_password_changed(*, user: User, session_key_before: str | None, session_key_after: str | None) -> None:
+    """Close the user's sockets except those of the session that changed the password.
+
+    Django has already ended the other sessions (their auth hash no longer
+    matches) and given this one a new key (``update_session_auth_hash``); the
+    open sockets of this session follow the new key so that signing out still
+    closes them.
+    """
+    if session_key_before and session_key_after and session_key_before != session_key_after:
+        events.sockets_follow_new_session_key(session_key_before, session_key_after)
+    events.sockets_close_for_user(user.pk, events.REASON_PASSWORD_CHANGED, keep_session_key=session_key_before or "")
+
+
+def user_password_reset(*, user: User) -> None:
+    """Close every open socket of the user whose password was reset (by e-mail link or by an admin)."""
+    events.sockets_close_for_user(user.pk, events.REASON_PASSWORD_RESET)
+
+
 def _token_hash(token: str) -> str:
     # The secret is 32 random bytes: a fast hash is enough, nothing to brute-force.
     return hashlib.sha256(token.encode()).hexdigest()

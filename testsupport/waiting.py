@@ -7,6 +7,7 @@ was given and has died, its exit code and the tail of its log) instead of hangin
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -77,3 +78,13 @@ def wait_until(
     running = process is not None and process.poll() is None
     tail = "" if running and callable(log) else _log_tail(log)
     raise error(f"{what}: not ready after {elapsed:.1f} s (timeout {timeout:g} s){tail}")
+
+
+async def wait_until_async(predicate: Callable[[], T], *, what: str, timeout: float) -> T:  # noqa: ASYNC109 (same call as wait_until)
+    """``wait_until`` for a test running on the event loop that must keep running meanwhile."""
+    started = time.monotonic()
+    while not (result := predicate()):
+        if time.monotonic() - started >= timeout:
+            raise AssertionError(f"{what}: not ready after {time.monotonic() - started:.1f} s (timeout {timeout:g} s)")
+        await asyncio.sleep(POLL_INTERVAL_SECONDS)
+    return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import sys
 import pytest
 
 from testsupport.servers import ServerUnavailable, free_port
-from testsupport.waiting import port_open, wait_until
+from testsupport.waiting import port_open, wait_until, wait_until_async
 
 
 def test_returns_the_predicates_value_once_it_is_true():
@@ -65,3 +66,11 @@ def test_port_open_sees_a_listener_and_not_a_free_port():
         listener.listen()
         assert port_open(listener.getsockname()[1])
     assert not port_open(free_port())
+
+
+async def test_the_async_wait_lets_the_event_loop_run_until_the_predicate_holds():
+    ready = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.1, ready.set)
+    assert await wait_until_async(ready.is_set, what="the timer", timeout=30)
+    with pytest.raises(AssertionError, match=r"^never: not ready after "):
+        await wait_until_async(lambda: False, what="never", timeout=0.1)
