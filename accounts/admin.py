@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import transaction
 
 from accounts import services
@@ -22,9 +23,20 @@ class IdentityInline(admin.TabularInline):
         return False
 
 
+class PasswordSetForm(AdminPasswordChangeForm):
+    """An admin setting (or removing) someone's password counts as a reset: every socket of theirs closes."""
+
+    def save(self, commit: bool = True):
+        user = super().save(commit=commit)
+        if commit:
+            services.user_password_reset(user=user)
+        return user
+
+
 @admin.register(User)
 class StockchatUserAdmin(UserAdmin):
     inlines = [IdentityInline]
+    change_password_form = PasswordSetForm
     actions = ["deactivate"]
 
     def save_model(self, request, obj, form, change) -> None:

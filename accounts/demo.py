@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from accounts.services import user_onboard
-
 
 @dataclass(frozen=True)
 class DemoPerson:
@@ -32,9 +30,9 @@ def load_demo(log) -> None:
     for person in (DEMO_ADMIN, *DEMO_TRADERS):
         if User.objects.filter(username=person.username).exists():
             continue
+        # create_user and create_superuser onboard the new user.
         if person.is_admin:
-            user = User.objects.create_superuser(person.username, person.email, person.password)
+            User.objects.create_superuser(person.username, person.email, person.password)
         else:
-            user = User.objects.create_user(person.username, person.email, person.password)
-        user_onboard(user=user)
+            User.objects.create_user(person.username, person.email, person.password)
         log(f"created user {person.username!r} (password {person.password!r})")

@@ -1,8 +1,9 @@
 """Channel-layer groups and events about sign-in, sent only after a commit.
 
 Every socket joins the group of its browser session and the group of its
-user; a sign-out closes the session's sockets, a deactivation all of the
-user's sockets.
+user; a sign-out closes the session's sockets, a deactivation or a password
+reset all of the user's sockets, and a password change all of them except
+those of the session that made the change.
 """
 
 from __future__ import annotations
@@ -14,16 +15,30 @@ from stockchat.realtime.socket import CLOSE_SIGNED_OUT
 
 REASON_SIGNED_OUT = "signed_out"
 REASON_DEACTIVATED = "deactivated"
+REASON_PASSWORD_CHANGED = "password_changed"  # noqa: S105 (a close reason, not a secret)
+REASON_PASSWORD_RESET = "password_reset"  # noqa: S105 (a close reason, not a secret)
 
 
-def close_command(reason: str) -> dict:
-    """What every socket of the group is told: close with 4403, and why (for the logs)."""
-    return {"action": "close", "code": CLOSE_SIGNED_OUT, "reason": reason}
+def close_command(reason: str, *, keep: list[str] | None = None) -> dict:
+    """What every socket of the group is told: close with 4403, and why (for the logs).
+
+    A socket that follows one of the ``keep`` groups stays open.
+    """
+    command = {"action": "close", "code": CLOSE_SIGNED_OUT, "reason": reason}
+    if keep:
+        command["keep"] = keep
+    return command
 
 
 def sockets_close_for_session(session_key: str) -> None:
     publish_on_commit(hub_control(session_group(session_key), close_command(REASON_SIGNED_OUT)))
 
 
-def sockets_close_for_user(user_id: int) -> None:
-    publish_on_commit(hub_control(user_group(user_id), close_command(REASON_DEACTIVATED)))
+def sockets_close_for_user(user_id: int, reason: str = REASON_DEACTIVATED, *, keep_session_key: str = "") -> None:
+    keep = [session_group(keep_session_key)] if keep_session_key else None
+    publish_on_commit(hub_control(user_group(user_id), close_command(reason, keep=keep)))
+
+
+def sockets_follow_new_session_key(old_key: str, new_key: str) -> None:
+    """The session's open sockets follow its new key's group too, so that signing out still closes them."""
+    publish_on_commit(hub_control(session_group(old_key), {"action": "follow", "group": session_group(new_key)}))

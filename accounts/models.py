@@ -1,8 +1,30 @@
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models, transaction
+
+
+class UserManager(DjangoUserManager):
+    """Django's manager, except that ``create_user`` and ``create_superuser`` onboard the new user.
+
+    ``manage.py createsuperuser``, the shell and scripts create users through
+    these methods; they get what every other new user gets (a trading account
+    with the opening cash), in the same transaction as the user row.
+    """
+
+    def _create_user(self, username, email, password, **extra_fields):
+        from accounts.services import user_onboard  # the services import this module
+
+        with transaction.atomic(using=self._db):
+            user = super()._create_user(username, email, password, **extra_fields)
+            user_onboard(user=user)
+        return user
+
+    async def _acreate_user(self, username, email, password, **extra_fields):
+        return await sync_to_async(self._create_user)(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):
@@ -11,6 +33,8 @@ class User(AbstractUser):
     A project-owned user model from the start, so that fields can be added
     without the painful swap Django warns about.
     """
+
+    objects = UserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

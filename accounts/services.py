@@ -30,16 +30,17 @@ ERROR_CLAIMS_BAD_GROUPS = "The provider's groups claim is not a list of names."
 def user_onboard(*, user: User) -> None:
     """Everything a new user gets, whichever way they signed up.
 
-    Every user creation goes through here, inside the creating transaction.
+    Every user creation goes through here, inside the creating transaction:
+    ``User.objects.create_user``/``create_superuser`` call it themselves (so
+    ``createsuperuser`` onboards too); the provider sign-in and the admin's add
+    form, which save a ``User`` directly, call it after the save.
     """
     account_open(user=user)
 
 
-@transaction.atomic
 def user_create_local(*, username: str, email: str, password: str) -> User:
-    user = get_user_model().objects.create_user(username=username, email=email, password=password)
-    user_onboard(user=user)
-    return user
+    """A user who signs in with a password here, onboarded (``create_user`` does it)."""
+    return get_user_model().objects.create_user(username=username, email=email, password=password)
 
 
 def _username_base(claims: Mapping[str, Any]) -> str:
@@ -158,6 +159,24 @@ def user_signed_out(*, session_key: str | None) -> None:
     """Close the sockets that the ended browser session opened."""
     if session_key:
         events.sockets_close_for_session(session_key)
+
+
+def user_password_changed(*, user: User, session_key_before: str | None, session_key_after: str | None) -> None:
+    """Close the user's sockets except those of the session that changed the password.
+
+    Django has already ended the other sessions (their auth hash no longer
+    matches) and given this one a new key (``update_session_auth_hash``); the
+    open sockets of this session follow the new key so that signing out still
+    closes them.
+    """
+    if session_key_before and session_key_after and session_key_before != session_key_after:
+        events.sockets_follow_new_session_key(session_key_before, session_key_after)
+    events.sockets_close_for_user(user.pk, events.REASON_PASSWORD_CHANGED, keep_session_key=session_key_before or "")
+
+
+def user_password_reset(*, user: User) -> None:
+    """Close every open socket of the user whose password was reset (by e-mail link or by an admin)."""
+    events.sockets_close_for_user(user.pk, events.REASON_PASSWORD_RESET)
 
 
 def _token_hash(token: str) -> str:

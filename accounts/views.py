@@ -45,6 +45,29 @@ class SignInView(auth_views.LoginView):
         return response
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, which also closes the sockets of the user's other sessions."""
+
+    def form_valid(self, form) -> HttpResponse:
+        session_key_before = self.request.session.session_key
+        response = super().form_valid(form)  # saves, then gives this session a new key
+        services.user_password_changed(
+            user=form.user,
+            session_key_before=session_key_before,
+            session_key_after=self.request.session.session_key,
+        )
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset by e-mail link, which also closes every open socket of the user."""
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        services.user_password_reset(user=form.user)
+        return response
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:

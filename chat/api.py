@@ -19,10 +19,15 @@ from rest_framework.reverse import reverse
 
 from chat import selectors, services
 from chat.models import MAX_BODY_LENGTH, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_TITLE_LENGTH, ConversationKind
+from chat.selectors import UNREAD_COUNT_CAP
 from stockchat.api import NewestFirstPagination
 from stockchat.errors import ServiceError
 
 INVALID_QUERY = "invalid_query"
+UNREAD_COUNT_HELP = (
+    f"Messages by others after the read marker, counted up to {UNREAD_COUNT_CAP}: "
+    f"{UNREAD_COUNT_CAP} means {UNREAD_COUNT_CAP} or more."
+)
 
 
 def _query_id(request: Request, name: str) -> int | None:
@@ -75,7 +80,7 @@ class ConversationSerializer(serializers.Serializer):
     role = serializers.CharField()
     muted = serializers.BooleanField()
     last_read_message_id = serializers.IntegerField()
-    unread_count = serializers.IntegerField()
+    unread_count = serializers.IntegerField(min_value=0, max_value=UNREAD_COUNT_CAP, help_text=UNREAD_COUNT_HELP)
     last_message = MessageSerializer(allow_null=True)
     members = MemberSerializer(many=True)
 
@@ -121,7 +126,7 @@ class ReadSerializer(serializers.Serializer):
 class ReadStateSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField()
     last_read_message_id = serializers.IntegerField()
-    unread_count = serializers.IntegerField()
+    unread_count = serializers.IntegerField(min_value=0, max_value=UNREAD_COUNT_CAP, help_text=UNREAD_COUNT_HELP)
 
 
 HistorySerializer = inline_serializer(

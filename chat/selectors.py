@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from chat.models import Conversation, ConversationKind, Membership, Message
 from stockchat.errors import NotFound
@@ -27,6 +26,9 @@ MESSAGE_NOT_FOUND = "message_not_found"
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 MAX_SEARCH_LENGTH = 200
+# Unread counts stop here: a badge reads "99+" beyond, and a conversation with
+# thousands of unread messages costs the list no more than one with a hundred.
+UNREAD_COUNT_CAP = 100
 
 # "$ACME" or "$BRK.B"; a trailing dot is punctuation, not part of the symbol.
 SYMBOL_MENTION = re.compile(r"(?<![\w$])\$([A-Z][A-Z0-9.]{0,9})")
@@ -192,6 +194,22 @@ def message_get(*, viewer, message_id: object) -> Message:
 # --- conversation list ----------------------------------------------------------------------
 
 
+class CappedCount(Subquery):
+    """``COUNT(*)`` of a subquery's rows, which the subquery limits (``[:cap]``) to bound the work."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS capped)"
+    output_field = IntegerField()
+
+
+def _unread(*, viewer, conversation_id, last_read_message_id) -> QuerySet[Message]:
+    """Messages by others after the read marker (the deleted ones do not count)."""
+    return (
+        Message.objects.filter(conversation_id=conversation_id, id__gt=last_read_message_id, deleted_at__isnull=True)
+        .exclude(author=viewer)
+        .order_by()
+    )
+
+
 @dataclass
 class ConversationSummary:
     membership: Membership
@@ -203,28 +221,21 @@ class ConversationSummary:
 
 def conversation_list(*, viewer, conversation_id: int | None = None) -> list[ConversationSummary]:
     """The viewer's conversations (or the one with ``conversation_id``), newest activity first,
-    each with its last message and the number of unread messages by others. Four queries,
-    however many conversations or messages."""
+    each with its last message and the number of unread messages by others, at most
+    ``UNREAD_COUNT_CAP``. Four queries, however many conversations or messages."""
     last_id = Message.objects.filter(conversation_id=OuterRef("conversation_id")).order_by("-id").values("id")[:1]
-    unread = (
-        Message.objects.filter(
-            conversation_id=OuterRef("conversation_id"),
-            id__gt=OuterRef("last_read_message_id"),
-            deleted_at__isnull=True,
-        )
-        .exclude(author=viewer)
-        .order_by()
-        .values("conversation_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
+    unread = _unread(
+        viewer=viewer,
+        conversation_id=OuterRef("conversation_id"),
+        last_read_message_id=OuterRef("last_read_message_id"),
+    ).values("id")[:UNREAD_COUNT_CAP]
     mine = memberships_of(viewer)
     if conversation_id is not None:
         mine = mine.filter(conversation_id=conversation_id)
     memberships = list(
         mine.select_related("conversation", "conversation__stock").annotate(
             last_message_id=Subquery(last_id),
-            unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+            unread_count=CappedCount(unread),
         )
     )
     memberships.sort(key=lambda m: (m.last_message_id or 0, m.conversation_id), reverse=True)
@@ -279,16 +290,14 @@ def member_data(membership: Membership) -> dict[str, Any]:
 
 
 def unread_count(*, viewer, conversation_id: object) -> int:
+    """Unread messages by others in one conversation, at most ``UNREAD_COUNT_CAP``."""
     membership = membership_get(viewer=viewer, conversation_id=conversation_id)
-    return (
-        Message.objects.filter(
-            conversation_id=membership.conversation_id,
-            id__gt=membership.last_read_message_id,
-            deleted_at__isnull=True,
-        )
-        .exclude(author=viewer)
-        .count()
+    unread = _unread(
+        viewer=viewer,
+        conversation_id=membership.conversation_id,
+        last_read_message_id=membership.last_read_message_id,
     )
+    return unread.values("id")[:UNREAD_COUNT_CAP].count()
 
 
 # --- search ---------------------------------------------------------------------------------

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from django.db import connection
 
 from testsupport.servers import READY_TIMEOUT_SECONDS, ServerUnavailable, free_port
+from testsupport.waiting import port_open, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,16 +40,14 @@ class AppProcess:
         return self.log.read_text(errors="replace")
 
     def wait_for_port(self, port: int) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ServerUnavailable(f"{self.name} exited: {self.output()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise ServerUnavailable(f"{self.name} did not listen on {port}: {self.output()[-2000:]}")
+        wait_until(
+            lambda: port_open(port),
+            what=f"{self.name} listening on port {port}",
+            timeout=READY_TIMEOUT_SECONDS,
+            process=self.process,
+            log=self.log,
+            error=ServerUnavailable,
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -14,8 +14,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from testsupport.waiting import wait_until
 
 READY_TIMEOUT_SECONDS = 30.0
 
@@ -28,16 +29,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _wait_until(predicate, what: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    detail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
-    raise ServerUnavailable(f"{what} did not become ready in {READY_TIMEOUT_SECONDS:.0f} s. {detail}")
 
 
 def postgres_bindir() -> Path | None:
@@ -142,7 +133,14 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        _wait_until(self.ping, "redis-server", self.logfile)
+        wait_until(
+            self.ping,
+            what="redis-server",
+            timeout=READY_TIMEOUT_SECONDS,
+            process=self.process,
+            log=self.logfile,
+            error=ServerUnavailable,
+        )
         return self
 
     def stop(self, *, remove: bool = True) -> None:
@@ -211,10 +209,6 @@ class SeaweedS3Server:
         return [f"-{name}={free_port()}" for name in names]
 
     def ready(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
-            raise ServerUnavailable(
-                f"weed mini exited with {self.process.returncode}: {self.logfile.read_text(errors='replace')[-2000:]}"
-            )
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                 sock.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
@@ -235,7 +229,14 @@ class SeaweedS3Server:
         with open(self.logfile, "wb") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root)
         try:
-            _wait_until(self.ready, "weed mini (S3)", self.logfile)
+            wait_until(
+                self.ready,
+                what="weed mini (S3)",
+                timeout=READY_TIMEOUT_SECONDS,
+                process=self.process,
+                log=self.logfile,
+                error=ServerUnavailable,
+            )
         except ServerUnavailable:
             self.stop()
             raise

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,8 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from testsupport.servers import ServerUnavailable, free_port
+from testsupport.servers import READY_TIMEOUT_SECONDS, ServerUnavailable, free_port
+from testsupport.waiting import wait_until
 
 CLIENT_ID = "stockchat-web"
 CLIENT_SECRET = "stockchat-web-secret"
@@ -48,17 +48,25 @@ class MockProvider:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                if requests.get(f"{self.url}/.well-known/openid-configuration", timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.05)
-        self.stop()
-        raise ServerUnavailable(f"oidc-provider-mock did not start: {self.log.read_text(errors='replace')[-2000:]}")
+        try:
+            wait_until(
+                self.discovery_answers,
+                what="oidc-provider-mock",
+                timeout=READY_TIMEOUT_SECONDS,
+                process=self.process,
+                log=self.log,
+                error=ServerUnavailable,
+            )
+        except ServerUnavailable:
+            self.stop()
+            raise
+        return self
+
+    def discovery_answers(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/.well-known/openid-configuration", timeout=1).ok
+        except requests.RequestException:
+            return False
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

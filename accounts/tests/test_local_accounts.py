@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+from decimal import Decimal
 
 import pytest
 import redis
@@ -10,10 +12,12 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.management import call_command
 from django.test import Client
 
 from accounts import services
 from accounts.forms import ERROR_TOO_MANY_ATTEMPTS
+from trading.models import Account, LedgerEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +53,7 @@ def test_sign_up_creates_an_onboarded_user_and_signs_in(onboarded):
 
 def test_sign_up_with_a_weak_password_or_taken_name_creates_nothing(make_user, onboarded):
     make_user("dora")
+    onboarded.clear()
     client = Client()
     taken = client.post(
         "/accounts/signup/",
@@ -220,6 +225,7 @@ def test_cookies_are_secure_and_http_only_when_debug_is_off(make_user):
 def test_users_added_in_the_admin_are_onboarded(make_user, onboarded):
     client = Client()
     client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    onboarded.clear()
     response = client.post(
         "/admin/accounts/user/add/",
         {
@@ -233,3 +239,43 @@ def test_users_added_in_the_admin_are_onboarded(make_user, onboarded):
     )
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     assert onboarded == ["ivan"]
+
+
+def opening_entries(user) -> list[tuple[str, Decimal]]:
+    return [(entry.kind, entry.amount) for entry in LedgerEntry.objects.filter(account__user=user)]
+
+
+def test_createsuperuser_onboards_the_admin_once(onboarded, monkeypatch, settings):
+    settings.STOCKCHAT_OPENING_CASH = Decimal("25000.00")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "pale-violet-42")
+    call_command("createsuperuser", "--noinput", "--username=root", "--email=root@example.com", stdout=io.StringIO())
+    root = get_user_model().objects.get(username="root")
+    assert root.is_superuser
+    assert root.check_password("pale-violet-42")
+    assert onboarded == ["root"]
+    assert root.trading_account.cash == Decimal("25000.00")
+    assert opening_entries(root) == [("opening", Decimal("25000.00"))]
+
+
+def test_create_user_onboards_once_in_the_users_transaction(onboarded, monkeypatch, settings):
+    settings.STOCKCHAT_OPENING_CASH = Decimal("1000.00")
+    User = get_user_model()
+    made = User.objects.create_user("kim", "kim@example.com", PASSWORD)
+    local = services.user_create_local(username="lee", email="lee@example.com", password=PASSWORD)
+    assert onboarded == ["kim", "lee"]
+    assert opening_entries(made) == opening_entries(local) == [("opening", Decimal("1000.00"))]
+
+    def fail(*, user):
+        raise RuntimeError("the trading account could not be opened")
+
+    monkeypatch.setattr(services, "user_onboard", fail)
+    with pytest.raises(RuntimeError):
+        User.objects.create_superuser("max", "max@example.com", PASSWORD)
+    assert not User.objects.filter(username="max").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_acreate_user_onboards_too(onboarded):
+    user = await get_user_model().objects.acreate_user("nia", "nia@example.com", PASSWORD)
+    assert onboarded == ["nia"]
+    assert await Account.objects.filter(user=user).aexists()

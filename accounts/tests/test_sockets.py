@@ -1,8 +1,9 @@
-"""Open WebSockets are closed when their session signs out and when the user is deactivated."""
+"""Open WebSockets are closed when their session signs out, the user is deactivated or their password changes."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -10,15 +11,17 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.db import transaction
 from django.test import Client
 
 from accounts import services
 from accounts.events import close_command
 from stockchat.asgi import application
-from stockchat.realtime.groups import user_group
-from stockchat.realtime.hub import hub_control
+from stockchat.realtime.groups import session_group, user_group
+from stockchat.realtime.hub import get_hub, hub_control
 from stockchat.realtime.socket import CLOSE_SIGNED_OUT
+from testsupport.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,3 +139,71 @@ def test_unticking_active_in_the_admin_form_sends_the_close_event(alice):
     event = async_to_sync(asyncio.wait_for)(layer.receive(channel), 5)
     assert event == hub_control(user_group(alice.pk), close_command("deactivated"))
     assert event["control"] == {"action": "close", "code": CLOSE_SIGNED_OUT, "reason": "deactivated"}
+
+
+def change_password(client: Client) -> None:
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": "correct-horse-9", "new_password1": "fresh-meadow-77", "new_password2": "fresh-meadow-77"},
+    )
+    assert response.status_code == 302
+
+
+async def test_password_change_closes_the_other_sessions_sockets_and_keeps_this_ones(alice):
+    bob = await database_sync_to_async(get_user_model().objects.create_user)("bob", password="correct-horse-9")
+    laptop = await database_sync_to_async(signed_in_client)(alice)
+    phone = await database_sync_to_async(signed_in_client)(alice)
+    laptop_socket, phone_socket = await open_socket(laptop), await open_socket(phone)
+    bystander = await open_socket(await database_sync_to_async(signed_in_client)(bob))
+    old_key = laptop.session.session_key
+    await database_sync_to_async(change_password)(laptop)
+    await assert_closed(phone_socket)
+    await assert_open(laptop_socket)
+    await assert_open(bystander)
+    # The session that changed the password has a new key; its socket follows it,
+    # so signing out of that session still closes the socket.
+    new_key = laptop.session.session_key
+    assert new_key != old_key
+    await wait_until_async(
+        lambda: get_hub().local_subscribers(session_group(new_key)) == 1,
+        what="the socket following the session's new key",
+        timeout=10,
+    )
+    assert (await database_sync_to_async(laptop.post)("/accounts/logout/")).status_code == 302
+    await assert_closed(laptop_socket)
+    await assert_open(bystander)
+    await bystander.disconnect()
+
+
+async def test_password_reset_closes_every_socket_of_the_user(alice):
+    await database_sync_to_async(get_user_model().objects.filter(pk=alice.pk).update)(email="alice@example.com")
+    sockets = [await open_socket(await database_sync_to_async(signed_in_client)(alice)) for _ in range(2)]
+
+    def reset_by_email_link() -> None:
+        client = Client()
+        assert client.post("/accounts/password_reset/", {"email": "alice@example.com"}).status_code == 302
+        link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[-1].body).group(1)
+        set_url = client.get(link, follow=True).redirect_chain[-1][0]
+        response = client.post(set_url, {"new_password1": "fresh-meadow-77", "new_password2": "fresh-meadow-77"})
+        assert response.status_code == 302
+
+    await database_sync_to_async(reset_by_email_link)()
+    for socket in sockets:
+        await assert_closed(socket)
+
+
+async def test_a_password_set_in_the_admin_closes_every_socket_of_the_user(alice):
+    admin_user = await database_sync_to_async(get_user_model().objects.create_superuser)(
+        "root", "root@example.com", "correct-horse-9"
+    )
+    socket = await open_socket(await database_sync_to_async(signed_in_client)(alice))
+    admin_socket_client = await database_sync_to_async(signed_in_client)(admin_user)
+    admin_socket = await open_socket(admin_socket_client)
+    response = await database_sync_to_async(admin_socket_client.post)(
+        f"/admin/accounts/user/{alice.pk}/password/",
+        {"set_usable_password": "true", "password1": "fresh-meadow-77", "password2": "fresh-meadow-77"},
+    )
+    assert response.status_code == 302
+    await assert_closed(socket)
+    await assert_open(admin_socket)
+    await admin_socket.disconnect()

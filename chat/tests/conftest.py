@@ -42,3 +42,21 @@ def client_for(user) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+def pile_of_messages(author, conversation, count: int) -> None:
+    """``count`` messages by ``author`` written straight to the table (for counts, not delivery),
+    numbered on from the conversation's ``last_seq`` as ``message_send`` would, and dated an hour
+    ago so that they do not count against the author's sending rate."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.models import Conversation, Message
+
+    start = Conversation.objects.get(pk=conversation.pk).last_seq
+    made = Message.objects.bulk_create(
+        Message(conversation=conversation, seq=start + n, author=author, body=f"m{n}") for n in range(1, count + 1)
+    )
+    Message.objects.filter(pk__in=[m.pk for m in made]).update(created_at=timezone.now() - timedelta(hours=1))
+    Conversation.objects.filter(pk=conversation.pk).update(last_seq=start + count)

@@ -11,7 +11,8 @@ import pytest
 
 from chat import services
 from chat.models import Membership, Message
-from chat.tests.conftest import client_for
+from chat.selectors import UNREAD_COUNT_CAP
+from chat.tests.conftest import client_for, pile_of_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +136,20 @@ def test_conversation_list_shape(api_world):
         "last_read_message_id": world.message.pk,
         "unread_count": 0,
     }
+
+
+def test_unread_counts_in_the_api_stop_at_the_cap(api_world):
+    world = api_world
+    pile_of_messages(world.owner, world.group, UNREAD_COUNT_CAP + 10)
+    client = client_for(world.member)
+    listed = client.get("/api/v1/conversations").json()
+    assert next(c for c in listed if c["id"] == world.group.pk)["unread_count"] == UNREAD_COUNT_CAP
+    read = client.post(
+        f"/api/v1/conversations/{world.group.pk}/read",
+        {"message_id": world.message.pk},
+        content_type="application/json",
+    )
+    assert read.json()["unread_count"] == UNREAD_COUNT_CAP
 
 
 @pytest.mark.parametrize(

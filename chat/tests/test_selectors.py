@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from chat import selectors, services
 from chat.models import Message
+from chat.tests.conftest import pile_of_messages
 from stockchat.errors import NotFound
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +53,25 @@ def test_conversation_list_queries_do_not_grow_with_conversations_or_messages(wo
         send(world.member, group, "hi")
     assert len(selectors.conversation_list(viewer=world.owner)) == 15
     assert _queries(lambda: selectors.conversation_list(viewer=world.owner)) == small <= 4
+
+
+def test_unread_counts_stop_at_the_cap_inside_the_query(world):
+    pile_of_messages(world.owner, world.group, selectors.UNREAD_COUNT_CAP - 1)
+    pile_of_messages(world.owner, world.direct, selectors.UNREAD_COUNT_CAP + 5)
+
+    def counts():
+        return {s.conversation.pk: s.unread_count for s in selectors.conversation_list(viewer=world.member)}
+
+    assert counts() == {world.group.pk: 99, world.direct.pk: 100}
+    assert selectors.unread_count(viewer=world.member, conversation_id=world.group.pk) == 99
+    assert selectors.unread_count(viewer=world.member, conversation_id=world.direct.pk) == 100
+    # The database stops counting at the cap: the counted rows are LIMITed in the SQL.
+    with CaptureQueriesContext(connection) as captured:
+        counts()
+        selectors.unread_count(viewer=world.member, conversation_id=world.direct.pk)
+    capped = [q["sql"] for q in captured if f"LIMIT {selectors.UNREAD_COUNT_CAP}" in q["sql"] and "COUNT(" in q["sql"]]
+    assert len(capped) == 2
+    assert len(captured) <= 4 + 2  # the list's four queries; the single count's membership and count
 
 
 def test_history_pages_before_and_after_without_gaps_or_overlaps(world):

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from chat import services
 from chat.models import Conversation, Message
-from chat.tests.conftest import client_for
+from chat.selectors import UNREAD_COUNT_CAP
+from chat.tests.conftest import client_for, pile_of_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,21 @@ def test_viewing_marks_read_and_unread_badges_show(world):
     dashboard = client.get(reverse("dashboard")).content.decode()
     assert f'data-conversation-id="{world.group.pk}"' in dashboard
     assert "data-unread=" not in dashboard
+
+
+@pytest.mark.parametrize("page", ["chat", "dashboard"])
+def test_unread_badges_read_99_plus_from_the_cap(world, page):
+    pile_of_messages(world.owner, world.group, UNREAD_COUNT_CAP + 20)
+    pile_of_messages(world.owner, world.direct, UNREAD_COUNT_CAP - 1)
+    html = client_for(world.member).get(reverse(page)).content.decode()
+    assert f'data-unread-cap="{UNREAD_COUNT_CAP}"' in html
+
+    def badge(conversation) -> str:
+        item = re.search(rf'data-conversation-id="{conversation.pk}".*?</li>', html, re.DOTALL).group(0)
+        return re.search(r'<span class="badge" (data-unread="\d+">[^<]*)<', item).group(1)
+
+    assert badge(world.group) == 'data-unread="100">99+'
+    assert badge(world.direct) == 'data-unread="99">99'
 
 
 def test_start_a_direct_conversation_and_a_stock_room(world):

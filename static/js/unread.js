@@ -11,6 +11,8 @@ const FOLLOWED_AT_MOST = 500;
 if (list) {
   const socket = getSocket();
   const myId = Number(list.dataset.userId);
+  // The server stops counting at the cap and shows "99+"; live counting stops there too.
+  const cap = Number(list.dataset.unreadCap) || 100;
   // The open conversation (chat page) is chat.js's: it is on screen, so it has nothing unread.
   const openId = Number(document.getElementById("message-list")?.dataset.conversationId) || null;
   const itemOf = (id) => list.querySelector(`[data-conversation-id="${Number(id)}"]`);
@@ -32,11 +34,12 @@ if (list) {
       badge.className = "badge";
       (item.querySelector("[data-badge-slot]") || item).append(badge);
     }
-    badge.dataset.unread = String(count);
+    const capped = Math.min(count, cap);
+    badge.dataset.unread = String(capped);
     const hidden = document.createElement("span");
     hidden.className = "visually-hidden";
     hidden.textContent = " unread";
-    badge.replaceChildren(String(count), hidden);
+    badge.replaceChildren(capped >= cap ? `${cap - 1}+` : String(capped), hidden);
   }
 
   const seen = new Set();

@@ -54,8 +54,10 @@ def hub_control(group: str, command: dict[str, Any]) -> dict[str, Any]:
     """The channel-layer message that gives ``command`` to every socket following ``group``.
 
     Commands act on the socket rather than being forwarded to the client: ``{"action": "close",
-    "code": 4401}`` closes it (sign-out), ``{"action": "leave", "group": "..."}`` stops following a
-    group (removed from a conversation, lost access to a stock).
+    "code": 4403}`` closes it (sign-out) unless it follows one of the groups in an optional
+    ``"keep"`` list, ``{"action": "follow", "group": "..."}`` makes it follow another group too (a
+    session's new key), ``{"action": "leave", "group": "..."}`` stops following a group (removed
+    from a conversation, lost access to a stock).
     """
     return {"type": EVENT_TYPE, "group": group, "control": command}
 

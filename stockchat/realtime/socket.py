@@ -104,11 +104,20 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
     def control(self, command: dict[str, Any]) -> None:
         action = command.get("action")
         if action == "close":
+            # A password change closes the user's other sessions' sockets, not this session's.
+            if any(group in self.followed for group in command.get("keep", ())):
+                return
             spawn(self._close(int(command.get("code", 1000))), name="socket-close")
+        elif action == "follow" and isinstance(command.get("group"), str):
+            spawn(self._follow(command["group"]), name="socket-follow")
         elif action == "leave" and isinstance(command.get("group"), str):
             spawn(self._leave(command["group"], command.get("frame")), name="socket-leave")
         else:
             logger.warning("socket ignored an unknown control command %r", action)
+
+    async def _follow(self, group: str) -> None:
+        if not self.closing:
+            await self.follow(group)
 
     async def _leave(self, group: str, frame: dict[str, Any] | None) -> None:
         await self.unfollow(group)

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from stockchat.tests.browser import Site
 from testsupport.browser import chromium
-from trading import services
 from trading.models import PriceBar
 from trading.tests.conftest import new_stock
 
@@ -57,10 +56,8 @@ def market(db):
 
 @pytest.fixture
 def people(make_user, market):
-    alice, bob = make_user("alice"), make_user("bob")
-    for person in (alice, bob):
-        services.account_open(user=person)
-    return alice, bob
+    # create_user onboards: both have a trading account with the opening cash.
+    return make_user("alice"), make_user("bob")
 
 
 @pytest.fixture

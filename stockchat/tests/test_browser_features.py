@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from chat import services as chat_services
 from chat.models import Message
+from chat.selectors import UNREAD_COUNT_CAP
+from chat.tests.conftest import pile_of_messages
 from stockchat.tests.browser import DESKTOP, ONLINE, PHONE, open_page, shoot
 from trading import selectors, services
 
@@ -206,3 +208,26 @@ def test_unread_badges_count_live_and_clear_when_read_elsewhere(people, site, br
         with open_page(browser, site, bob) as reader:
             reader.page.goto(f"{site.url}/chat/{group.pk}/")
             b.page.wait_for_selector(badge, state="detached")
+
+
+def test_a_live_unread_badge_reads_99_plus_at_the_cap(people, site, browser):
+    alice, bob = people
+    group = chat_services.group_create(user=alice, title="Busy room", member_usernames=["bob"])
+    pile_of_messages(alice, group, UNREAD_COUNT_CAP - 2)
+    with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
+        a.page.goto(f"{site.url}/chat/{group.pk}/")
+        b.page.goto(f"{site.url}/dashboard/")
+        for watched in (a, b):
+            watched.page.wait_for_selector(ONLINE)
+        badge = f"[data-conversation-list] [data-conversation-id='{group.pk}'] [data-unread]"
+        assert b.page.text_content(badge) == "98 unread"
+        # The third message past 98 finds the count at the cap: it stays there.
+        for body, n, shown in (("first", 99, "99 unread"), ("second", 100, "99+ unread"), ("third", 100, "99+ unread")):
+            a.page.fill("#id_body", body)
+            a.page.press("#id_body", "Enter")
+            b.page.wait_for_function(
+                "([selector, text]) => document.querySelector(selector)?.textContent === text",
+                arg=[f"[data-conversation-id='{group.pk}'] [data-snippet]", f"alice: {body}"],
+            )
+            assert b.page.get_attribute(badge, "data-unread") == str(n)
+            assert b.page.text_content(badge) == shown

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -200,8 +203,45 @@ def test_schema_and_docs(trader, client):
     assert b"/api/v1/orders/{order_id}" in schema.content
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200
-    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs.content
-    assert b"cdn" not in docs.content.lower()
+    page = docs.content.decode()
+    resources = linked_resources(page)
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in resources
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css" in resources
+    # Everything the page loads comes from this site: no CDN or other host, in
+    # tags or in inline scripts and styles.
+    assert [url for url in resources if urlsplit(url).scheme or urlsplit(url).netloc] == []
+    assert ABSOLUTE_URL.findall(page) == []
+
+
+# A URL naming a host: scheme-relative (//host.tld) or absolute (https://host.tld).
+ABSOLUTE_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*:)?//[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE)
+
+
+class _ResourceLinks(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value for name, value in attrs if name in {"src", "href", "srcset", "data"} and value]
+
+
+def linked_resources(page: str) -> list[str]:
+    """The URLs in the page's ``src``/``href`` attributes (scripts, styles, icons, frames)."""
+    parser = _ResourceLinks()
+    parser.feed(page)
+    return parser.urls
+
+
+def test_the_resource_check_sees_external_urls_but_not_tokens_that_spell_cdn():
+    page = (
+        '<link rel="stylesheet" href="https://cdn.jsdelivr.net/x.css"><script src="//unpkg.com/a.js"></script>'
+        '<input name="csrfmiddlewaretoken" value="aBcDnCdN9"><script>const u = "https://cdn.example.org/b.js";</script>'
+    )
+    external = [url for url in linked_resources(page) if urlsplit(url).scheme or urlsplit(url).netloc]
+    assert external == ["https://cdn.jsdelivr.net/x.css", "//unpkg.com/a.js"]
+    assert ABSOLUTE_URL.findall(page) == ["https://cdn.jsdelivr.net", "//unpkg.com", "https://cdn.example.org"]
+    assert ABSOLUTE_URL.findall('<p data-token="xcdnq">// a comment, not a URL</p>') == []
 
 
 def test_schema_generates_without_warnings(tmp_path):

@@ -6,10 +6,10 @@ import http.client
 import signal
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 from stockchat.deploy.tests.conftest import ROOT
+from testsupport.waiting import wait_until
 
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 HEALTHCHECK = ROOT / "docker" / "healthcheck.py"
@@ -43,17 +43,27 @@ def start_web(env: dict[str, str], port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [str(ENTRYPOINT)], cwd=ROOT, env={**env, "PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(process.stdout.read().decode(errors="replace"))
-        try:
-            get(port, "/healthz", {"Host": "10.0.0.5"})
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError("the web server did not answer in 60 s")
+    try:
+        wait_until(
+            lambda: answers_health_check(port),
+            what=f"the web container's server on port {port}",
+            timeout=60,
+            process=process,
+            log=lambda: process.stdout.read().decode(errors="replace"),
+        )
+    except AssertionError:
+        process.kill()
+        process.wait()
+        raise
+    return process
+
+
+def answers_health_check(port: int) -> bool:
+    try:
+        get(port, "/healthz", {"Host": "10.0.0.5"})
+    except OSError:
+        return False
+    return True
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -18,7 +18,8 @@ import pytest
 from stockchat.deploy.tests.conftest import ROOT
 from stockchat.deploy.tests.containers import run, start_web, stop
 from testsupport.plugin import require_service
-from testsupport.servers import _wait_until, free_port
+from testsupport.servers import free_port
+from testsupport.waiting import wait_until
 
 PLATFORM_LIKE_NGINX = """
 pid {root}/nginx.pid;
@@ -56,7 +57,7 @@ def nginx_in_front(tmp_path):
     (root / "nginx.conf").write_text(PLATFORM_LIKE_NGINX.format(root=root, app_port=app_port, port=port))
     started = subprocess.run([binary, "-c", str(root / "nginx.conf"), "-p", str(root)], capture_output=True, text=True)
     assert started.returncode == 0, started.stderr
-    _wait_until(lambda: (root / "nginx.pid").exists(), "nginx", root / "error.log")
+    wait_until((root / "nginx.pid").exists, what="nginx", timeout=30, log=root / "error.log")
     yield app_port, port
     subprocess.run([binary, "-c", str(root / "nginx.conf"), "-p", str(root), "-s", "stop"], capture_output=True)
 
