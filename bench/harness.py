@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from testsupport.processes import UVICORN_OPTIONS  # noqa: E402
 from testsupport.servers import PostgresServer, RedisServer, free_port  # noqa: E402
+from testsupport.waiting import port_open, wait_until  # noqa: E402
 
 CORES = os.cpu_count() or 1
 SERVER_CORE = str(CORES - 1)
@@ -131,26 +131,24 @@ class Server:
         self.process = subprocess.Popen(
             pinned(SERVER_CORE, args), cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{name} exited: {self.log.read_text(errors='replace')[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{name} did not listen on {port}")
+        wait_until(
+            lambda: port_open(port),
+            what=f"{name} listening on port {port}",
+            timeout=60,
+            process=self.process,
+            log=self.log,
+            error=RuntimeError,
+        )
 
     def wait_for_log(self, text: str, count: int = 1, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log.read_text(errors='replace')[-2000:]}")
-            if self.log.read_text(errors="replace").count(text) >= count:
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not log {text!r} {count} times")
+        wait_until(
+            lambda: self.log.read_text(errors="replace").count(text) >= count,
+            what=f"{self.name} logging {text!r} {count} times",
+            timeout=timeout,
+            process=self.process,
+            log=self.log,
+            error=RuntimeError,
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:

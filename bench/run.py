@@ -78,12 +78,9 @@ def bench_users(count: int) -> tuple[list, list[str]]:
     """``count`` signed-in users with accounts (made once, shared by the sections)."""
     from django.contrib.auth import get_user_model
 
-    from trading.services import account_open
-
     User = get_user_model()
     while len(_USERS) < count:
-        user = User.objects.create_user(f"member{len(_USERS):04d}")
-        account_open(user=user)
+        user = User.objects.create_user(f"member{len(_USERS):04d}")  # opens the trading account
         _USERS.append(user)
         _COOKIES.extend(harness.session_cookies([user]))
     harness.close_db()
@@ -602,13 +599,11 @@ def seed_reader(name: str, scale: int) -> tuple:
     """A user with ``scale`` times the base rows: orders, fills, conversations, messages, members."""
     from django.contrib.auth import get_user_model
 
-    from accounts.services import user_onboard
     from chat.services import group_create, message_send
     from trading.services import order_place
 
     User = get_user_model()
-    reader = User.objects.create_user(name)
-    user_onboard(user=reader)
+    reader = User.objects.create_user(name)  # opens the trading account
     symbols = ["ACME", "BRCK", "CLDW"]
     for n in range(5 * scale):
         order_place(user=reader, symbol=symbols[n % 3], side="buy", quantity=1)
