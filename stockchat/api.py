@@ -1,4 +1,4 @@
-"""Shared REST API plumbing: one error shape, cursor pagination.
+"""Shared REST API plumbing: one error shape, cursor pagination, row rendering.
 
 Every error body is ``{"code": "<stable code>", "detail": "<human text>"}``,
 plus ``"fields"`` for validation errors, from ``exception_handler`` below
@@ -9,10 +9,13 @@ plus ``"fields"`` for validation errors, from ``exception_handler`` below
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -94,3 +97,21 @@ class OldestFirstPagination(CursorPagination):
     page_size = 1000
     page_size_query_param = "limit"
     max_page_size = 10_000
+
+
+# Long time series are rendered from ``values_list`` rows with these instead of a
+# serializer per row (a 1,000-bar page took ten times longer through
+# ModelSerializer). They give exactly what DRF's fields give for the same
+# value (tests pin the bytes): decimals as fixed-point strings with the
+# field's places, times in ISO 8601 in the current time zone with "Z" for UTC.
+
+
+def api_decimal(value: Decimal, step: Decimal) -> str:
+    """``value`` as ``serializers.DecimalField`` renders it; ``step`` is ``Decimal("0.0001")`` for 4 places."""
+    return f"{value.quantize(step):f}"
+
+
+def api_datetime(value: datetime) -> str:
+    """An aware ``value`` as ``serializers.DateTimeField`` renders it."""
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -12,11 +12,12 @@ import os
 import re
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.providers import provider_settings
+from stockchat.cache import redis_cache
 from stockchat.channel_layers import redis_channel_layer
+from stockchat.database import database_settings
 from stockchat.deploy.config import csp_directives, storage_config
 from stockchat.deploy.logs import logging_config
 from stockchat.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
@@ -111,22 +112,9 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-# SQLite by default. IMMEDIATE transactions take the write lock at BEGIN, so two
-# writers queue on busy_timeout instead of failing with "database is locked"
-# when one of them upgrades a read to a write half-way through.
-SQLITE_OPTIONS = {
-    "transaction_mode": "IMMEDIATE",
-    "timeout": 20,
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-}
-
-DATABASE_URL = env_str(ENV, "DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-try:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
-except ValueError as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
+# SQLite by default; DATABASE_URL for PostgreSQL, where each process keeps a
+# connection pool (DATABASE_POOL_MIN_SIZE, _MAX_SIZE, _TIMEOUT; stockchat/database.py).
+DATABASES = {"default": database_settings(ENV, base_dir=BASE_DIR)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -187,13 +175,8 @@ SESSION_COOKIE_AGE = env_int(ENV, "STOCKCHAT_SESSION_SECONDS", 14 * 24 * 3600)
 # Rate limits and the JWKS cache live in Django's cache: Redis when REDIS_URL is
 # set, so that limits hold across processes; process memory otherwise.
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "stockchat",
-        }
-    }
+    # One connection pool per process, not one per request (stockchat/cache.py).
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

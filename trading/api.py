@@ -7,6 +7,7 @@ ownership are the selectors' business; errors are rendered by
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
@@ -17,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from stockchat.api import NewestFirstPagination, OldestFirstPagination
+from stockchat.api import NewestFirstPagination, OldestFirstPagination, api_datetime, api_decimal
 from stockchat.errors import ServiceError
 from trading import selectors, services
 from trading.models import (
@@ -35,7 +36,7 @@ from trading.models import (
     TimeInForce,
     Watchlist,
 )
-from trading.services.common import MAX_ORDER_QUANTITY
+from trading.services.common import MAX_ORDER_QUANTITY, PRICE_STEP
 
 INVALID_QUERY = "invalid_query"
 CENT = Decimal("0.01")
@@ -395,8 +396,23 @@ class StockDetailView(GenericAPIView):
         return Response(StockDetailSerializer(selectors.stock_get(viewer=request.user, symbol=symbol)).data)
 
 
+def _bar_rows(rows: Iterable[dict]) -> list[dict]:
+    """Bars as ``BarSerializer`` renders them, from ``values()`` rows."""
+    return [
+        {
+            "start": api_datetime(row["start"]),
+            "open": api_decimal(row["open"], PRICE_STEP),
+            "high": api_decimal(row["high"], PRICE_STEP),
+            "low": api_decimal(row["low"], PRICE_STEP),
+            "close": api_decimal(row["close"], PRICE_STEP),
+            "volume": row["volume"],
+        }
+        for row in rows
+    ]
+
+
 class BarListView(ListAPIView):
-    serializer_class = BarSerializer
+    serializer_class = BarSerializer  # the documented shape; rows are rendered by _bar_rows
     pagination_class = OldestFirstPagination
 
     @extend_schema(
@@ -407,7 +423,9 @@ class BarListView(ListAPIView):
         ]
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
+        # The cursor reads each row's "start" by key, so plain rows page as model instances do.
+        page = self.paginate_queryset(self.get_queryset().values(*BarSerializer.Meta.fields))
+        return self.get_paginated_response(_bar_rows(page))
 
     def get_queryset(self):
         return selectors.bar_list(

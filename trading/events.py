@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from stockchat.realtime.groups import user_group
 from stockchat.realtime.hub import hub_event
-from stockchat.realtime.publish import publish_on_commit
+from stockchat.realtime.publish import publish_many_on_commit, publish_on_commit
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -128,6 +128,10 @@ def account_changed(account: Account) -> None:
     send_on_commit(user_group(account.user_id), account_payload(account))
 
 
-def quote_recorded(quote: Quote, *, symbol: str) -> None:
-    group = price_group(symbol)
-    send_on_commit(group, quote_payload(quote, symbol), conflate=group)
+def quotes_recorded(quotes: list[tuple[Quote, str]]) -> None:
+    """One latest-value frame per ``(quote, symbol)`` to its price group, all sent after one commit."""
+    messages = []
+    for quote, symbol in quotes:
+        group = price_group(symbol)
+        messages.append(hub_event(group, quote_payload(quote, symbol), conflate=group))
+    publish_many_on_commit(messages)

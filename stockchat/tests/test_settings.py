@@ -91,6 +91,7 @@ def test_database_and_redis_urls_switch_to_production_services():
         ({"DJANGO_CSRF_TRUSTED_ORIGINS": "stockchat.example.com"}, "must start with https://"),
         ({"STOCKCHAT_OPENING_CASH": "a lot"}, "STOCKCHAT_OPENING_CASH"),
         ({"COGNITO_USER_POOL_ID": "eu-west-1_abc", "OIDC_RP_CLIENT_ID": "x"}, "not both"),
+        ({"DATABASE_POOL_MAX_SIZE": "ten"}, "DATABASE_POOL_MAX_SIZE='ten' is not a whole number"),
     ],
 )
 def test_malformed_production_variables_are_named(env, message):

@@ -25,7 +25,7 @@ from django.utils import timezone
 from trading.market.simulator import RandomWalk, Tick, params_from_closes
 from trading.models import BarInterval, PriceBar, Quote, Stock
 from trading.services.feed import feed_lease_acquire, feed_lease_release
-from trading.services.market import quote_record
+from trading.services.market import PriceTick, quotes_record
 from trading.services.orders import orders_expire_day
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class FeedRunner:
         self._last_refresh = float("-inf")
 
     def tick_once(self, monotonic_now: float) -> bool:
-        """One step: renew the lease, then record a tick per stock. False when standing by."""
+        """One step: renew the lease, then record every stock's tick in one batch. False when standing by."""
         now = self.clock()
         holding = feed_lease_acquire(holder=self.holder, ttl=self.settings.lease, now=now)
         if holding != self.leader:
@@ -119,10 +119,12 @@ class FeedRunner:
             expired = orders_expire_day(submitted_before=now.replace(hour=0, minute=0, second=0, microsecond=0))
             logger.info("market day rolled over: %d day orders expired", expired)
         self._last_day = now.date()
-        for tick in self.feed.next_ticks():
-            stock = self.feed.stocks[tick.symbol]
-            quote_record(stock=stock, price=tick.price, at=now, volume=tick.volume)
-            self.ticks_recorded += 1
+        ticks = [
+            PriceTick(stock=self.feed.stocks[tick.symbol], price=tick.price, volume=tick.volume)
+            for tick in self.feed.next_ticks()
+        ]
+        quotes_record(ticks=ticks, at=now)
+        self.ticks_recorded += len(ticks)
         return True
 
     def release(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from trading.services.accounts import account_credit, account_open, account_withdraw
 from trading.services.execution import order_execute
-from trading.services.market import quote_record, stock_set_halted
+from trading.services.market import PriceTick, quote_record, quotes_record, stock_set_halted
 from trading.services.orders import order_cancel, order_place, orders_expire_day
 from trading.services.watchlists import (
     watchlist_create,
@@ -20,6 +20,7 @@ from trading.services.watchlists import (
 )
 
 __all__ = [
+    "PriceTick",
     "account_credit",
     "account_open",
     "account_withdraw",
@@ -28,6 +29,7 @@ __all__ = [
     "order_place",
     "orders_expire_day",
     "quote_record",
+    "quotes_record",
     "stock_set_halted",
     "watchlist_create",
     "watchlist_delete",

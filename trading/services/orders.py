@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from stockchat.errors import ServiceError
 from trading import events, selectors
-from trading.models import Account, Order, OrderSide, OrderStatus, OrderType, Quote, Stock, TimeInForce
+from trading.models import Account, Order, OrderSide, OrderStatus, OrderType, Stock, TimeInForce
 from trading.services.accounts import INSUFFICIENT_CASH, account_open
 from trading.services.common import MAX_ORDER_QUANTITY, cents, cents_up, clean_price, lock_account, lock_position
 from trading.services.execution import execute_locked
@@ -111,14 +111,16 @@ def order_place(
         limit_price=limit_price,
         stop_price=stop_price,
     )
-    if client_order_id is None or client_order_id == "":
+    # A fresh id cannot have been used: no replay lookup for it (the unique constraint still holds).
+    generated = client_order_id is None or client_order_id == ""
+    if generated:
         client_order_id = uuid.uuid4().hex
     elif not isinstance(client_order_id, str) or not CLIENT_ORDER_ID_PATTERN.match(client_order_id):
         raise ServiceError(
             INVALID_CLIENT_ORDER_ID, "client_order_id must be 1-64 letters, digits, '.', '_', ':' or '-'."
         )
     stock = selectors.stock_get(viewer=user, symbol=symbol)
-    account_id = account_open(user=user).pk
+    account_id = None
     request = {
         "stock_id": stock.pk,
         "side": side,
@@ -130,37 +132,57 @@ def order_place(
     }
     try:
         with transaction.atomic():
-            account = lock_account(account_id)
+            account = _lock_account_of(user)
+            account_id = account.pk
             # Under the account lock, so concurrent replays of one id queue here.
-            existing = Order.objects.filter(account=account, client_order_id=client_order_id).first()
-            if existing is not None:
-                return _replay(existing, **request)
+            if not generated:
+                existing = Order.objects.filter(account=account, client_order_id=client_order_id).first()
+                if existing is not None:
+                    return _replay(existing, **request)
             return _place_locked(account=account, stock=stock, client_order_id=client_order_id, **request)
     except IntegrityError:
         # Only reachable if the unique constraint caught a replay the lock did not.
+        if account_id is None:
+            raise
         existing = Order.objects.filter(account_id=account_id, client_order_id=client_order_id).first()
         if existing is None:
             raise
         return _replay(existing, **request)
 
 
+def _lock_account_of(user) -> Account:
+    """Lock ``user``'s account, opening it first if they have none. Caller is in a transaction.
+
+    One round trip when the account exists (the common case), where looking
+    it up and then locking it by id took two.
+    """
+    account = Account.objects.select_for_update().filter(user=user).first()
+    if account is None:
+        account = lock_account(account_open(user=user).pk)
+    return account
+
+
 def _place_locked(
     *, account: Account, stock, client_order_id: str, stock_id, side, type, time_in_force, quantity, limit, stop
 ) -> Order:
     # Read the flags under the lock: the stock may have been halted since it was looked up.
-    stock.tradable, stock.halted = Stock.objects.filter(pk=stock.pk).values_list("tradable", "halted").get()
+    # The current price comes in the same round trip (None before the first quote).
+    stock.tradable, stock.halted, price = (
+        Stock.objects.filter(pk=stock.pk).values_list("tradable", "halted", "quote__price").get()
+    )
     if not stock.tradable:
         raise ServiceError(STOCK_NOT_TRADABLE, f"{stock.symbol} cannot be traded.", status=422)
     if stock.halted:
         raise ServiceError(STOCK_HALTED, f"Trading in {stock.symbol} is halted.", status=422)
-    quote = Quote.objects.filter(stock=stock).first()
-    if type == OrderType.MARKET and quote is None:
+    if type == OrderType.MARKET and price is None:
         raise ServiceError(NO_QUOTE, f"{stock.symbol} has no price yet; use a limit order.", status=422)
-    position = lock_position(account, stock.pk)
+    # A buy needs its position only if it fills now; execute_locked locks it then
+    # (still after the account). A sell reserves shares, so it locks it here.
+    position = None
     reserve = Decimal("0")
     if side == OrderSide.BUY:
         if type == OrderType.MARKET:
-            reserve = cents(quantity * quote.price)
+            reserve = cents(quantity * price)
         else:
             reserve = cents_up(quantity * (limit if limit is not None else stop))
         if reserve > account.buying_power:
@@ -172,6 +194,7 @@ def _place_locked(
         account.reserved += reserve
         account.save(update_fields=["reserved"])
     else:
+        position = lock_position(account, stock.pk)
         available = position.quantity - position.reserved_quantity
         if quantity > available:
             raise ServiceError(
@@ -195,9 +218,9 @@ def _place_locked(
     )
     order.was_replayed = False
     events.order_changed(order, symbol=stock.symbol, user_id=account.user_id)
-    if quote is not None:
+    if price is not None:
         execute_locked(
-            account=account, position=position, order=order, price=quote.price, at=timezone.now(), symbol=stock.symbol
+            account=account, position=position, order=order, price=price, at=timezone.now(), symbol=stock.symbol
         )
     if order.status == OrderStatus.NEW:
         events.account_changed(account)

@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.services import api_token_create
 from trading import services
 from trading.models import Order
 from trading.tests.conftest import T0, buy, client_for, new_stock
@@ -274,3 +276,18 @@ def test_a_junk_order_rate_stops_start_up():
     result = load_settings(**PRODUCTION, STOCKCHAT_ORDER_RATE="lots")
     assert result.returncode != 0
     assert "STOCKCHAT_ORDER_RATE" in result.stderr
+
+
+def test_placing_a_resting_order_makes_one_statement_per_step(trader, stock):
+    # Token, visible stock, account lock, stock flags with the price under the lock,
+    # cash reservation, order insert: no replay lookup for a generated client_order_id,
+    # no position for a buy that does not fill.
+    token = api_token_create(user=trader, name="count")[1]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = {"symbol": "ACME", "side": "buy", "type": "limit", "quantity": 1, "limit_price": "1.00"}
+    client.post("/api/v1/orders", body, content_type="application/json")  # records the token's first use
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post("/api/v1/orders", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    statements = [q["sql"].split()[0] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert statements == ["SELECT", "SELECT", "SELECT", "SELECT", "UPDATE", "INSERT"], ctx.captured_queries

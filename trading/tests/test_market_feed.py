@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from trading.market.feed import FeedRunner, FeedSettings, SimulatedFeed
@@ -210,4 +211,33 @@ def test_opening_cash_account_is_unaffected_by_the_feed(trader):
     runner = FeedRunner(SimulatedFeed(FeedSettings(seed=5, time_scale=10_000)), holder="sim")
     for step in range(20):
         runner.tick_once(float(step))
+    call_command("check_books")
+
+
+def _queries_per_tick(trader, stocks: int) -> list[int]:
+    """SQL statements of three feed steps over ``stocks`` stocks, each with a resting order; one order fills."""
+    listed = [new_stock(f"Q{stocks}N{n}", price="100.00") for n in range(stocks)]
+    for stock in listed:
+        buy(trader, stock, quantity=1, type="limit", limit_price="50.00", time_in_force="gtc")
+    crossing = buy(trader, listed[0], quantity=1, type="limit", limit_price="99.50", time_in_force="gtc")
+    steps = [{stock.symbol: price for stock in listed} for price in ("100.50", "101.00", "99.00")]
+    clock = Clock(T0 + timedelta(seconds=10))
+    runner = FeedRunner(ScriptedFeed(listed, steps), holder=f"count-{stocks}", clock=clock)
+    counts = []
+    for step, gap in enumerate((0, 70, 1)):  # same minute bar, a new minute bar, same again
+        clock.at += timedelta(seconds=gap)
+        with CaptureQueriesContext(connection) as queries:
+            assert runner.tick_once(float(step))
+        counts.append(len(queries))
+    assert Order.objects.get(pk=crossing.pk).status == "filled"
+    assert Order.objects.filter(stock__in=listed, status="new").count() == stocks
+    assert set(Quote.objects.filter(stock__in=listed).values_list("price", flat=True)) == {Decimal("99.00")}
+    assert PriceBar.objects.filter(stock__in=listed, interval=BarInterval.MINUTE).count() == 2 * stocks
+    runner.release()
+    return counts
+
+
+@pytest.mark.django_db
+def test_a_tick_makes_the_same_queries_for_ten_times_the_stocks(trader):
+    assert _queries_per_tick(trader, 3) == _queries_per_tick(trader, 30)
     call_command("check_books")

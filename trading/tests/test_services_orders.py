@@ -297,3 +297,23 @@ def test_credit_and_withdraw_go_through_the_ledger(trader, stock):
         with pytest.raises(ServiceError):
             services.account_credit(account=acct, amount=bad)
     assert books_violations() == []
+
+
+def test_first_order_opens_the_account_it_is_placed_on(make_user, stock, settings):
+    settings.STOCKCHAT_OPENING_CASH = Decimal("2500.00")
+    user = make_user("first-order")
+    order = buy(user, stock, 2, type="limit", limit_price="90.00")
+    assert order.account == account(user)
+    assert (account(user).cash, account(user).reserved) == (Decimal("2500.00"), Decimal("180.00"))
+    assert books_violations() == []
+
+
+def test_a_resting_buy_reserves_cash_and_leaves_positions_alone(trader, stock):
+    order = buy(trader, stock, 3, type="limit", limit_price="90.00")
+    assert order.status == "new"
+    assert not Position.objects.filter(account__user=trader).exists()
+    services.quote_record(stock=stock, price=Decimal("89.50"), at=T0 + timedelta(minutes=1))
+    order.refresh_from_db()
+    assert order.status == "filled"
+    assert (position(trader, stock).quantity, account(trader).reserved) == (3, Decimal("0.00"))
+    assert books_violations() == []

@@ -1,0 +1,73 @@
+"""The database connection settings read from the environment.
+
+``stockchat/settings.py`` calls ``database_settings``; it takes the environment
+mapping so that it can be read (and tested) without touching ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from stockchat.env import env_float, env_int, env_str
+
+POSTGRESQL_ENGINE = "django.db.backends.postgresql"
+SQLITE_ENGINE = "django.db.backends.sqlite3"
+
+# SQLite: IMMEDIATE transactions take the write lock at BEGIN, so two writers
+# queue on busy_timeout instead of failing with "database is locked" when one
+# of them upgrades a read to a write half-way through.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
+def database_pool_options(environ: Mapping[str, str]) -> dict[str, Any] | None:
+    """psycopg-pool options for PostgreSQL, or None when ``DATABASE_POOL_MAX_SIZE`` is 0.
+
+    Every web process keeps up to ``max_size`` connections open and lends one
+    to each request (or WebSocket database call), so a request no longer pays
+    for a new connection; ``timeout`` is how long a request waits for a free
+    connection before it fails.
+    """
+    max_size = env_int(environ, "DATABASE_POOL_MAX_SIZE", 10)
+    min_size = env_int(environ, "DATABASE_POOL_MIN_SIZE", 2)
+    timeout = env_float(environ, "DATABASE_POOL_TIMEOUT", 10.0)
+    if max_size < 0:
+        raise ImproperlyConfigured(f"DATABASE_POOL_MAX_SIZE={max_size} must be 0 (no pool) or more.")
+    if max_size == 0:
+        return None
+    if min_size < 0:
+        raise ImproperlyConfigured(f"DATABASE_POOL_MIN_SIZE={min_size} must be 0 or more.")
+    if min_size > max_size:
+        raise ImproperlyConfigured(
+            f"DATABASE_POOL_MIN_SIZE={min_size} must not exceed DATABASE_POOL_MAX_SIZE={max_size}."
+        )
+    return {"min_size": min_size, "max_size": max_size, "timeout": timeout}
+
+
+def database_settings(environ: Mapping[str, str], *, base_dir: Path) -> dict[str, Any]:
+    """``DATABASES["default"]``: ``DATABASE_URL`` (SQLite file by default), pooled on PostgreSQL.
+
+    Connections are health-checked before reuse, as they always were; with a
+    pool, psycopg-pool does the check when it lends a connection. Django
+    refuses a pool with persistent connections, so ``CONN_MAX_AGE`` stays 0.
+    """
+    url = env_str(environ, "DATABASE_URL") or f"sqlite:///{base_dir / 'db.sqlite3'}"
+    try:
+        database = dj_database_url.parse(url, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+    pool = database_pool_options(environ)
+    if database["ENGINE"] == SQLITE_ENGINE:
+        database.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
+    elif database["ENGINE"] == POSTGRESQL_ENGINE and pool is not None:
+        database.setdefault("OPTIONS", {})["pool"] = pool
+        database["CONN_MAX_AGE"] = 0
+    return database

@@ -1,0 +1,109 @@
+"""The PostgreSQL connection pool: its settings, and connections lent again after a request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.db.utils import ConnectionHandler
+
+from stockchat.database import database_settings
+
+POSTGRES_URL = "postgresql://u:p@db.internal:5432/stockchat"
+BASE_DIR = Path("/srv/stockchat")
+
+
+def settings_for(**env: str) -> dict:
+    return database_settings(env, base_dir=BASE_DIR)
+
+
+def test_postgresql_gets_a_pool_with_the_default_sizes_and_health_checks():
+    database = settings_for(DATABASE_URL=POSTGRES_URL)
+    assert database["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10.0}
+    assert database["CONN_MAX_AGE"] == 0
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_pool_sizes_and_timeout_come_from_the_environment():
+    database = settings_for(
+        DATABASE_URL=POSTGRES_URL, DATABASE_POOL_MIN_SIZE="0", DATABASE_POOL_MAX_SIZE="4", DATABASE_POOL_TIMEOUT="2.5"
+    )
+    assert database["OPTIONS"]["pool"] == {"min_size": 0, "max_size": 4, "timeout": 2.5}
+
+
+def test_max_size_zero_turns_the_pool_off():
+    database = settings_for(DATABASE_URL=POSTGRES_URL, DATABASE_POOL_MAX_SIZE="0")
+    assert "pool" not in database.get("OPTIONS", {})
+    assert database["CONN_MAX_AGE"] == 0
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_sqlite_has_no_pool():
+    database = settings_for()
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert "pool" not in database["OPTIONS"]
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_POOL_MAX_SIZE": "ten"}, "DATABASE_POOL_MAX_SIZE='ten' is not a whole number."),
+        ({"DATABASE_POOL_MAX_SIZE": "-1"}, "DATABASE_POOL_MAX_SIZE=-1 must be 0 (no pool) or more."),
+        ({"DATABASE_POOL_MIN_SIZE": "2.5"}, "DATABASE_POOL_MIN_SIZE='2.5' is not a whole number."),
+        ({"DATABASE_POOL_MIN_SIZE": "-1"}, "DATABASE_POOL_MIN_SIZE=-1 must be 0 or more."),
+        (
+            {"DATABASE_POOL_MIN_SIZE": "5", "DATABASE_POOL_MAX_SIZE": "4"},
+            "DATABASE_POOL_MIN_SIZE=5 must not exceed DATABASE_POOL_MAX_SIZE=4.",
+        ),
+        ({"DATABASE_POOL_TIMEOUT": "soon"}, "DATABASE_POOL_TIMEOUT='soon' is not a number."),
+        ({"DATABASE_POOL_TIMEOUT": "0"}, "DATABASE_POOL_TIMEOUT='0' must be a positive number."),
+    ],
+)
+def test_bad_pool_values_are_named(env, message):
+    with pytest.raises(ImproperlyConfigured) as caught:
+        settings_for(DATABASE_URL=POSTGRES_URL, **env)
+    assert str(caught.value) == message
+
+
+def backend_pids(alias: str, database: dict, requests: int) -> list[int]:
+    """The server process behind each of ``requests`` request-like uses of a fresh connection handler."""
+    handler = ConnectionHandler({"default": {"ENGINE": "django.db.backends.dummy"}, alias: database})
+    wrapper = handler[alias]
+    pids = []
+    try:
+        for _ in range(requests):
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pids.append(cursor.fetchone()[0])
+            # What Django does when a request finishes with CONN_MAX_AGE 0.
+            wrapper.close_if_unusable_or_obsolete()
+            assert wrapper.connection is None
+    finally:
+        wrapper.close()
+        wrapper.close_pool()
+    return pids
+
+
+def url_of_the_test_database() -> str:
+    db = connection.settings_dict
+    return f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_requests_reuse_pooled_connections_instead_of_connecting_again():
+    assert connection.vendor == "postgresql"
+    url = url_of_the_test_database()
+    # One connection in the pool, so every request must get that very one (a bigger pool
+    # hands its connections out in turn).
+    pooled = database_settings(
+        {"DATABASE_URL": url, "DATABASE_POOL_MIN_SIZE": "1", "DATABASE_POOL_MAX_SIZE": "1"}, base_dir=BASE_DIR
+    )
+    unpooled = database_settings({"DATABASE_URL": url, "DATABASE_POOL_MAX_SIZE": "0"}, base_dir=BASE_DIR)
+
+    assert len(set(backend_pids("pool_check_pooled", pooled, 5))) == 1
+    # Without the pool each request is a new server process: the check can tell them apart.
+    assert len(set(backend_pids("pool_check_unpooled", unpooled, 5))) == 5
