@@ -54,9 +54,11 @@ def client_address_middleware(get_response: Callable) -> Callable:
     """Sets ``REMOTE_ADDR`` to the client's address before anything reads it (rate limits, logs)."""
 
     def resolve(request: HttpRequest) -> None:
-        request.META["REMOTE_ADDR"] = forwarded_client_address(
+        address = forwarded_client_address(
             request.META.get("HTTP_X_FORWARDED_FOR"), request.META.get("REMOTE_ADDR"), _trusted_hops()
         )
+        if address is not None:  # no peer (a Unix socket) and no usable header: left unset
+            request.META["REMOTE_ADDR"] = address
 
     if iscoroutinefunction(get_response):
 
