@@ -69,7 +69,7 @@ DEPLOY_SCRIPTS := docker/entrypoint.sh deploy/beanstalk/release.sh deploy/ecs/re
 DEPLOY_ENV = DJANGO_DEBUG=false \
 	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	DJANGO_ALLOWED_HOSTS=stockchat.example.com DJANGO_CSRF_TRUSTED_ORIGINS=https://stockchat.example.com \
-	STOCKCHAT_BEHIND_LOAD_BALANCER=true DJANGO_LOG_FORMAT=json \
+	STOCKCHAT_BEHIND_LOAD_BALANCER=true STOCKCHAT_TRUSTED_PROXY_HOPS=1 DJANGO_LOG_FORMAT=json \
 	DATABASE_URL=postgresql://stockchat:unused@db.example.internal:5432/stockchat \
 	REDIS_URL=rediss://cache.example.internal:6379/0 \
 	AWS_STORAGE_BUCKET_NAME=stockchat-static AWS_MEDIA_BUCKET_NAME=stockchat-media \

@@ -16,13 +16,6 @@
 # they would race, and a deploy must migrate exactly once.
 set -eu
 
-is_true() {
-  case "$(printf '%s' "${1:-}" | tr '[:upper:]' '[:lower:]')" in
-    1 | true | yes | on) return 0 ;;
-    *) return 1 ;;
-  esac
-}
-
 # On ECS the database password comes from Secrets Manager as its own variable;
 # the URL is put together here, with the user and password URL-encoded.
 if [ -z "${DATABASE_URL:-}" ] && [ -n "${DATABASE_HOST:-}" ]; then
@@ -47,12 +40,10 @@ case "$role" in
       daphne)
         # daphne's own access log prints full URLs, query strings included, which
         # can carry credentials; the app logs each request (path, status, request id).
+        # No --proxy-headers: it takes the client address from the leftmost
+        # X-Forwarded-For entry, which the client writes. The app reads the
+        # address (STOCKCHAT_TRUSTED_PROXY_HOPS) and the scheme itself.
         set -- --bind 0.0.0.0 --port "${PORT:-8000}" --access-log /dev/null "$@"
-        # Client address and scheme from X-Forwarded-* only when a load balancer
-        # is the sole way in; otherwise any client could forge them.
-        if is_true "${STOCKCHAT_BEHIND_LOAD_BALANCER:-}"; then
-          set -- --proxy-headers "$@"
-        fi
         exec daphne "$@" stockchat.asgi:application
         ;;
       uvicorn)
@@ -64,13 +55,9 @@ case "$role" in
         set -- --host 0.0.0.0 --port "${PORT:-8000}" --no-access-log --lifespan off \
           --ws websockets-sansio --ws-per-message-deflate false "$@"
         # uvicorn reads X-Forwarded-* by default from 127.0.0.1 (or from
-        # $FORWARDED_ALLOW_IPS): off unless a load balancer is the sole way in,
-        # then from any peer, as daphne --proxy-headers does.
-        if is_true "${STOCKCHAT_BEHIND_LOAD_BALANCER:-}"; then
-          set -- --proxy-headers --forwarded-allow-ips '*' "$@"
-        else
-          set -- --no-proxy-headers "$@"
-        fi
+        # $FORWARDED_ALLOW_IPS) and then trusts the leftmost entry: always off,
+        # the app reads them itself, as under daphne.
+        set -- --no-proxy-headers "$@"
         exec uvicorn "$@" stockchat.asgi:application
         ;;
       *)

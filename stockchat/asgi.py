@@ -16,6 +16,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from stockchat.deploy.client_address import ClientAddressMiddleware  # noqa: E402
 from stockchat.routing import websocket_urlpatterns  # noqa: E402
 from trading.market.embedded import EmbeddedMarketFeed  # noqa: E402
 
@@ -24,7 +25,11 @@ router = ProtocolTypeRouter(
         "http": django_asgi_app,
         # The origin check refuses sockets opened by pages on other sites
         # (cross-site WebSocket hijacking): browsers send cookies with them.
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The client address behind the load balancer comes first, as for HTTP
+        # (where Django's middleware sets it).
+        "websocket": ClientAddressMiddleware(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )
 

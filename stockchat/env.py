@@ -55,14 +55,18 @@ def env_list(environ: Mapping[str, str], name: str, default: list[str] | None = 
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def env_int(environ: Mapping[str, str], name: str, default: int, *, minimum: int | None = None) -> int:
+    """Read a whole number; with ``minimum``, a smaller one is refused."""
     raw = environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw.strip())
+        value = int(raw.strip())
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be {minimum} or more.")
+    return value
 
 
 def env_decimal(environ: Mapping[str, str], name: str, default: str) -> Decimal:

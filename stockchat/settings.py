@@ -77,7 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # --- Deployment: request ids, CSP, and /healthz before Host checks and HTTPS redirects ---
+    # --- Deployment: client address, request ids, CSP, and /healthz before Host checks and HTTPS redirects ---
+    "stockchat.deploy.client_address.client_address_middleware",
     "stockchat.deploy.middleware.request_id_middleware",
     "stockchat.deploy.middleware.content_security_policy_middleware",
     "stockchat.deploy.middleware.health_check_middleware",
@@ -263,6 +264,23 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 STOCKCHAT_BEHIND_LOAD_BALANCER = env_bool(ENV, "STOCKCHAT_BEHIND_LOAD_BALANCER", default=False)
 if STOCKCHAT_BEHIND_LOAD_BALANCER:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front of the app that each append to X-Forwarded-For: 1 for the ALB
+# (ECS), 2 for the ALB and the instance's nginx (Elastic Beanstalk). The client
+# address is the entry that many places from the right (stockchat/deploy/client_address.py).
+# 1 by default: too low never lets a client choose its address, too high does.
+STOCKCHAT_TRUSTED_PROXY_HOPS = env_int(
+    ENV, "STOCKCHAT_TRUSTED_PROXY_HOPS", 1 if STOCKCHAT_BEHIND_LOAD_BALANCER else 0, minimum=0
+)
+if STOCKCHAT_BEHIND_LOAD_BALANCER and STOCKCHAT_TRUSTED_PROXY_HOPS < 1:
+    raise ImproperlyConfigured(
+        "STOCKCHAT_TRUSTED_PROXY_HOPS must be 1 or more behind a load balancer: "
+        "1 for an ALB (ECS), 2 for an ALB and nginx (Elastic Beanstalk)."
+    )
+if not STOCKCHAT_BEHIND_LOAD_BALANCER and STOCKCHAT_TRUSTED_PROXY_HOPS:
+    raise ImproperlyConfigured(
+        "STOCKCHAT_TRUSTED_PROXY_HOPS needs STOCKCHAT_BEHIND_LOAD_BALANCER=true: without a load "
+        "balancer as the only way in, any client could write X-Forwarded-For."
+    )
 
 # Sent on every response by stockchat.deploy.middleware; connect-src also gets
 # the ws(s):// origin of the host the page was served from.

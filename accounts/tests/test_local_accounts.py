@@ -117,6 +117,24 @@ def test_failed_sign_ins_are_limited_per_address(make_user, settings):
     assert other_address.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
 
 
+def test_forged_forwarded_for_entries_do_not_get_around_the_address_limit(make_user, settings):
+    # Behind the ALB: the socket peer is the balancer, the client is the entry it appended.
+    settings.STOCKCHAT_TRUSTED_PROXY_HOPS = 1
+    settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS = 4
+    make_user("alice")
+    behind_alb = Client(REMOTE_ADDR="10.0.0.2")
+    for n in range(4):
+        forged = {"X-Forwarded-For": f"198.51.100.{n}, 203.0.113.50"}
+        behind_alb.post("/accounts/login/", {"username": f"guess-{n}", "password": "wrong"}, headers=forged)
+    forged = {"X-Forwarded-For": "192.0.2.99, 203.0.113.50"}
+    response = behind_alb.post("/accounts/login/", {"username": "alice", "password": PASSWORD}, headers=forged)
+    assert response.status_code == 429
+    # Another client behind the same balancer has its own count.
+    other = {"X-Forwarded-For": "203.0.113.51"}
+    response = behind_alb.post("/accounts/login/", {"username": "alice", "password": PASSWORD}, headers=other)
+    assert response.status_code == 302
+
+
 def test_admin_sign_in_is_limited_too(make_user, settings):
     settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_USER = 2
     make_user("root", is_staff=True, is_superuser=True)

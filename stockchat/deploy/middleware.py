@@ -53,6 +53,8 @@ def _log_request(request: HttpRequest, status: int, started: float) -> None:
             "method": request.method,
             "path": request.path,
             "status": status,
+            # Behind a load balancer, the address client_address_middleware derived.
+            "client": request.META.get("REMOTE_ADDR"),
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )

@@ -35,6 +35,13 @@ def test_required_variable_missing_names_it():
         env_required({"SECRET": " "}, "SECRET", "when testing")
 
 
+def test_int_with_a_minimum_refuses_smaller_numbers():
+    assert env_int({"HOPS": "0"}, "HOPS", 1, minimum=0) == 0
+    assert env_int({}, "HOPS", 1, minimum=0) == 1
+    with pytest.raises(ImproperlyConfigured, match=r"HOPS='-1' must be 0 or more"):
+        env_int({"HOPS": "-1"}, "HOPS", 1, minimum=0)
+
+
 def test_int_and_decimal_refuse_junk():
     assert env_int({"N": "12"}, "N", 1) == 12
     with pytest.raises(ImproperlyConfigured, match="N="):

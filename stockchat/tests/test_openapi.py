@@ -1,4 +1,9 @@
+import re
+from html import unescape
+
 from django.core.management import call_command
+
+from trading.tests.test_views import INLINE_SCRIPT
 
 
 def test_the_openapi_schema_builds_without_warnings(tmp_path):
@@ -10,3 +15,24 @@ def test_the_openapi_schema_builds_without_warnings(tmp_path):
     assert "/api/v1/me/" in schema
     assert "personalToken" in schema
     assert "providerAccessToken" in schema
+
+
+def test_the_docs_page_has_no_inline_script_or_style_and_loads_its_start_up_script(client, make_user):
+    # The Content-Security-Policy allows scripts and styles from files only.
+    client.force_login(make_user("alice"))
+    response = client.get("/api/v1/docs/")
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    html = response.content.decode()
+    assert not INLINE_SCRIPT.search(html)
+    assert "<style" not in html
+    assert " style=" not in html
+    start_up = re.search(r'<script src="(/api/v1/docs/\?[^"]*script=[^"]*)"', html)
+    assert start_up, html
+    script = client.get(unescape(start_up.group(1)))
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle(" in script.content.decode()
+    assert 'url: "/api/v1/schema/"' in script.content.decode()

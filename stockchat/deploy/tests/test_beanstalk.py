@@ -23,7 +23,10 @@ def test_load_balancer_checks_healthz_and_keeps_sockets_open():
     assert process["StickinessEnabled"] == "false"
     assert options["aws:elasticbeanstalk:environment"]["LoadBalancerType"] == "application"
     assert int(options["aws:elbv2:loadbalancer"]["IdleTimeout"]) >= 60
-    assert options["aws:elasticbeanstalk:application:environment"]["STOCKCHAT_BEHIND_LOAD_BALANCER"] == "true"
+    environment = options["aws:elasticbeanstalk:application:environment"]
+    assert environment["STOCKCHAT_BEHIND_LOAD_BALANCER"] == "true"
+    # The ALB and the instance's nginx both append to X-Forwarded-For.
+    assert environment["STOCKCHAT_TRUSTED_PROXY_HOPS"] == "2"
 
 
 def test_websocket_upgrades_are_proxied():

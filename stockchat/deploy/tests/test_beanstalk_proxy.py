@@ -8,6 +8,7 @@ nginx runs with a main configuration shaped like the Docker platform's (http-lev
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import socket
@@ -16,7 +17,7 @@ import subprocess
 import pytest
 
 from stockchat.deploy.tests.conftest import ROOT
-from stockchat.deploy.tests.containers import run, start_web, stop
+from stockchat.deploy.tests.containers import get, run, start_web, stop
 from testsupport.plugin import require_service
 from testsupport.servers import free_port
 from testsupport.waiting import wait_until
@@ -93,6 +94,8 @@ def test_websockets_upgrade_through_the_platform_proxy(nginx_in_front, container
     app_port, port = nginx_in_front
     container_env["DJANGO_ALLOWED_HOSTS"] = "stockchat.example.com"
     container_env["STOCKCHAT_BEHIND_LOAD_BALANCER"] = "true"
+    # As .ebextensions/01_stockchat.config sets it: the ALB and this nginx.
+    container_env["STOCKCHAT_TRUSTED_PROXY_HOPS"] = "2"
     assert run(container_env, "migrate").returncode == 0
     made = run(
         container_env,
@@ -116,5 +119,24 @@ def test_websockets_upgrade_through_the_platform_proxy(nginx_in_front, container
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 10.0.1.7\r\nConnection: close\r\n\r\n")
             assert sock.recv(64).startswith(b"HTTP/1.1 200")
+        # As the ALB would pass it on: the client's forged entry, then the address the ALB saw.
+        # nginx appends its own peer; the app must pick the ALB's entry, not the forged one.
+        get(
+            port,
+            "/nothing-here",
+            {
+                "Host": "stockchat.example.com",
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-For": "6.6.6.6, 198.51.100.7",
+                "X-Request-ID": "through-nginx",
+            },
+        )
     finally:
         stop(web)
+    lines = [
+        json.loads(line) for line in web.stdout.read().decode(errors="replace").splitlines() if line.startswith("{")
+    ]
+    (through_nginx,) = [
+        line for line in lines if line.get("request_id") == "through-nginx" and line["logger"] == "stockchat.request"
+    ]
+    assert through_nginx["client"] == "198.51.100.7"

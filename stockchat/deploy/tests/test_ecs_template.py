@@ -60,6 +60,8 @@ def test_web_sits_behind_an_alb_that_carries_websockets_and_checks_healthz(templ
     assert web["Command"] == ["web"]
     env = {e["Name"]: e["Value"] for e in web["Environment"]}
     assert env["STOCKCHAT_BEHIND_LOAD_BALANCER"] == "true"
+    # The ALB is the one proxy that appends to X-Forwarded-For.
+    assert env["STOCKCHAT_TRUSTED_PROXY_HOPS"] == "1"
     # Only the load balancer reaches the tasks' port.
     ingress = res["AppSecurityGroup"]["Properties"]["SecurityGroupIngress"]
     assert ingress == [

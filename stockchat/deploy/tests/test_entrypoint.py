@@ -35,6 +35,7 @@ def test_web_serves_health_checks_without_migrating(container_env, tmp_path, beh
     db = tmp_path / "db.sqlite3"
     if behind_load_balancer:
         container_env["STOCKCHAT_BEHIND_LOAD_BALANCER"] = "true"
+        container_env["STOCKCHAT_TRUSTED_PROXY_HOPS"] = "1"
     if server == "uvicorn":
         container_env["STOCKCHAT_WEB_SERVER"] = "uvicorn"
         # uvicorn's own way to trust X-Forwarded-*, which must not open it up
@@ -81,6 +82,20 @@ def test_web_serves_health_checks_without_migrating(container_env, tmp_path, beh
                 "X-Request-ID": f"probe-{behind_load_balancer}",
             },
         )
+        # A client's own X-Forwarded-For entry on the left, the ALB's on the right; then
+        # a header whose last entry is no address, where only the socket peer is sure
+        # (a server parsing the header itself would take the forged leftmost entry).
+        for request_id, forwarded_for in [("forwarded-for", "6.6.6.6, 203.0.113.9"), ("malformed", "6.6.6.6, x")]:
+            get(
+                port,
+                "/nothing-here",
+                {
+                    "Host": "stockchat.example.com",
+                    "X-Forwarded-Proto": "https",
+                    "X-Forwarded-For": forwarded_for,
+                    "X-Request-ID": request_id,
+                },
+            )
     finally:
         stop(process)
     output = process.stdout.read().decode(errors="replace")
@@ -90,6 +105,11 @@ def test_web_serves_health_checks_without_migrating(container_env, tmp_path, beh
     assert {line["logger"] for line in probe} >= {"stockchat.request"}
     for secret in ("hunter2-in-query", "secret-bearer-token", "secret-session-cookie"):
         assert secret not in output
+    # The address the app keys rate limits by: the balancer's entry, or the socket
+    # peer when no balancer is configured; never the entry the client wrote.
+    clients = {line["request_id"]: line["client"] for line in lines if line["logger"] == "stockchat.request"}
+    assert clients["forwarded-for"] == ("203.0.113.9" if behind_load_balancer else "127.0.0.1")
+    assert clients["malformed"] == "127.0.0.1"
 
 
 def test_an_unknown_web_server_is_refused_by_name(container_env):

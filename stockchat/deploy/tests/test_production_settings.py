@@ -34,8 +34,18 @@ def test_debug_off_means_https_only_with_hsts():
 
 
 def test_forwarded_proto_is_trusted_only_when_behind_the_load_balancer():
-    s = settings_from_env({"STOCKCHAT_BEHIND_LOAD_BALANCER": "true"}, "SECURE_PROXY_SSL_HEADER")
+    s = settings_from_env(
+        {"STOCKCHAT_BEHIND_LOAD_BALANCER": "true"}, "SECURE_PROXY_SSL_HEADER", "STOCKCHAT_TRUSTED_PROXY_HOPS"
+    )
     assert s["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    # One proxy (the ALB) unless told otherwise: never an entry a client wrote.
+    assert s["STOCKCHAT_TRUSTED_PROXY_HOPS"] == 1
+
+
+def test_forwarded_for_is_ignored_without_the_load_balancer():
+    assert settings_from_env({}, "STOCKCHAT_TRUSTED_PROXY_HOPS") == {"STOCKCHAT_TRUSTED_PROXY_HOPS": 0}
+    behind_two = {"STOCKCHAT_BEHIND_LOAD_BALANCER": "true", "STOCKCHAT_TRUSTED_PROXY_HOPS": "2"}
+    assert settings_from_env(behind_two, "STOCKCHAT_TRUSTED_PROXY_HOPS") == {"STOCKCHAT_TRUSTED_PROXY_HOPS": 2}
 
 
 def test_debug_has_no_https_redirect_or_hsts():
@@ -83,6 +93,19 @@ def test_aws_buckets_give_s3_urls_and_matching_policy_sources():
         ({"AWS_MEDIA_URL_EXPIRE": "0"}, "AWS_MEDIA_URL_EXPIRE must be between 1 and 604800"),
         ({"AWS_S3_ENDPOINT_URL": "localhost:9000"}, "AWS_S3_ENDPOINT_URL must start with"),
         ({"STOCKCHAT_BEHIND_LOAD_BALANCER": "maybe"}, "STOCKCHAT_BEHIND_LOAD_BALANCER='maybe' is not a boolean"),
+        ({"STOCKCHAT_TRUSTED_PROXY_HOPS": "1"}, "STOCKCHAT_TRUSTED_PROXY_HOPS needs STOCKCHAT_BEHIND_LOAD_BALANCER"),
+        (
+            {"STOCKCHAT_BEHIND_LOAD_BALANCER": "true", "STOCKCHAT_TRUSTED_PROXY_HOPS": "two"},
+            "STOCKCHAT_TRUSTED_PROXY_HOPS='two' is not a whole number",
+        ),
+        (
+            {"STOCKCHAT_BEHIND_LOAD_BALANCER": "true", "STOCKCHAT_TRUSTED_PROXY_HOPS": "-1"},
+            "STOCKCHAT_TRUSTED_PROXY_HOPS='-1' must be 0 or more",
+        ),
+        (
+            {"STOCKCHAT_BEHIND_LOAD_BALANCER": "true", "STOCKCHAT_TRUSTED_PROXY_HOPS": "0"},
+            "STOCKCHAT_TRUSTED_PROXY_HOPS must be 1 or more behind a load balancer",
+        ),
     ],
 )
 def test_bad_deployment_variables_stop_start_up(env, message):
