@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import sys
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from stockchat.health import health_report
+
+# Seconds a client is asked to wait when every pooled database connection is in use.
+BUSY_RETRY_AFTER_SECONDS = 5
+BUSY_DETAIL = "stockchat is busy right now. Nothing was changed; please try again in a few seconds."
 
 
 @never_cache
@@ -18,3 +25,35 @@ async def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
+
+
+def _database_busy(exc: BaseException | None) -> bool:
+    """True for the error a request gets when no pooled connection came free in time."""
+    from psycopg_pool import PoolTimeout
+
+    while exc is not None:
+        if isinstance(exc, PoolTimeout):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a 503 with ``Retry-After`` when the database pool is exhausted, else Django's 500.
+
+    An exhausted pool is load, not a fault: the request was refused before it
+    changed anything, so the client is told to retry. The body uses no template
+    context and no database (neither may be usable here).
+    """
+    if not _database_busy(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"code": "busy", "detail": BUSY_DETAIL}, status=503)
+    else:
+        response = HttpResponse(
+            f"<!doctype html><title>Busy · stockchat</title><h1>Busy</h1><p>{BUSY_DETAIL}</p>",
+            status=503,
+            content_type="text/html; charset=utf-8",
+        )
+    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, connections
 from django.db.utils import ConnectionHandler
+from django.test import Client
+from psycopg_pool import PoolTimeout
 
 from stockchat.database import database_settings
+from stockchat.views import BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS, server_error
 
 POSTGRES_URL = "postgresql://u:p@db.internal:5432/stockchat"
 BASE_DIR = Path("/srv/stockchat")
@@ -107,3 +112,64 @@ def test_requests_reuse_pooled_connections_instead_of_connecting_again():
     assert len(set(backend_pids("pool_check_pooled", pooled, 5))) == 1
     # Without the pool each request is a new server process: the check can tell them apart.
     assert len(set(backend_pids("pool_check_unpooled", unpooled, 5))) == 5
+
+
+def request_in_another_thread(client, path: str, **headers):
+    """``client.get(path)`` on a thread of its own, which needs a connection of its own from the pool."""
+    result = {}
+
+    def run() -> None:
+        try:
+            result["response"] = client.get(path, **headers)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), f"GET {path} did not finish"
+    return result["response"]
+
+
+@contextmanager
+def every_pooled_connection_taken(monkeypatch):
+    """Hold every connection the default pool can lend, with a short wait for the next one."""
+    pool = connection.pool
+    assert pool is not None, "the PostgreSQL pass runs with the pool on"
+    monkeypatch.setattr(pool, "timeout", 0.3)
+    held = []
+    try:
+        while True:
+            try:
+                held.append(pool.getconn(timeout=0.3))
+            except PoolTimeout:
+                break
+        yield
+    finally:
+        for conn in held:
+            pool.putconn(conn)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_exhausted_pool_answers_503_with_retry_after_for_pages_and_the_api(make_user, monkeypatch):
+    client = Client(raise_request_exception=False)
+    client.force_login(make_user("busy"))
+    with every_pooled_connection_taken(monkeypatch):
+        api = request_in_another_thread(client, "/api/v1/account")
+        page = request_in_another_thread(client, "/dashboard/")
+    assert (api.status_code, api["Retry-After"]) == (503, str(BUSY_RETRY_AFTER_SECONDS))
+    assert api.json() == {"code": "busy", "detail": BUSY_DETAIL}
+    assert (page.status_code, page["Retry-After"]) == (503, str(BUSY_RETRY_AFTER_SECONDS))
+    assert BUSY_DETAIL in page.content.decode()
+    # Once connections are free again the same requests are served.
+    assert request_in_another_thread(client, "/api/v1/account").status_code == 200
+
+
+def test_other_server_errors_stay_500_without_retry_after(rf):
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = server_error(rf.get("/api/v1/account"))
+    assert response.status_code == 500
+    assert "Retry-After" not in response

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from stockchat.errors import NotFound, ServiceError
 from trading import services
@@ -299,9 +300,11 @@ def test_credit_and_withdraw_go_through_the_ledger(trader, stock):
     assert books_violations() == []
 
 
-def test_first_order_opens_the_account_it_is_placed_on(make_user, stock, settings):
+def test_first_order_opens_the_account_it_is_placed_on(db, stock, settings):
     settings.STOCKCHAT_OPENING_CASH = Decimal("2500.00")
-    user = make_user("first-order")
+    # A user row saved directly, as a data import might: the manager's create_user would open the account.
+    user = get_user_model().objects.create(username="first-order")
+    assert not Account.objects.filter(user=user).exists()
     order = buy(user, stock, 2, type="limit", limit_price="90.00")
     assert order.account == account(user)
     assert (account(user).cash, account(user).reserved) == (Decimal("2500.00"), Decimal("180.00"))
