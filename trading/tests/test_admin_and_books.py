@@ -96,7 +96,7 @@ def test_admin_credit_action_posts_to_the_ledger(staff, trader, books):
         ("0", "Amount must be positive."),
         ("0.001", "Amount may have at most 2 decimal places."),
         ("12.345", "Amount may have at most 2 decimal places."),
-        ("1e20", "Amount must be at most 1000000000."),
+        ("1e20", "Amount must be at most $1,000,000,000.00."),
         ("lots", "Amount must be a number."),
     ],
 )
