@@ -20,6 +20,8 @@ from accounts.models import ApiToken
 from accounts.providers import provider_logout_url
 from accounts.redirects import safe_next_url
 
+NEW_TOKEN_SESSION_KEY = "accounts:new_api_token"  # noqa: S105 (a session key, not a secret)
+
 
 def provider_enabled() -> bool:
     return settings.AUTH_PROVIDER != "local"
@@ -71,10 +73,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
+    """A new local account; it lands on the dashboard, or on a ``next`` page of this site."""
     if provider_enabled():
         raise Http404("Accounts are made at the identity provider.")
+    next_url = safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_authenticated:
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        return redirect(next_url or "dashboard")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = services.user_create_local(
@@ -84,8 +88,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         )
         auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.get_username()}.")
-        return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, "registration/signup.html", {"form": form})
+        return redirect(next_url or "dashboard")
+    return render(request, "registration/signup.html", {"form": form, "next": next_url or ""})
 
 
 @require_POST
@@ -114,12 +118,17 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
-    """The user's personal API tokens; a new token's secret appears on this response only."""
+    """The user's personal API tokens.
+
+    Creating one redirects back here (a reload does not make a second); the new
+    secret waits in the server-side session for that one page, never in a URL.
+    """
     form = ApiTokenForm(request.POST or None)
-    new_token = None
     if request.method == "POST" and form.is_valid():
-        _, new_token = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
-        form = ApiTokenForm()
+        _, secret = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        request.session[NEW_TOKEN_SESSION_KEY] = secret
+        return redirect("api_tokens")
+    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None) if request.method == "GET" else None
     tokens = ApiToken.objects.filter(user=request.user)
     return render(request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token})
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 
 from stockchat.errors import ServiceError
 from trading import services
@@ -26,6 +29,8 @@ from trading.models import (
     Watchlist,
     WatchlistItem,
 )
+from trading.services.common import clean_amount
+from trading.templatetags.market_format import money
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -102,7 +107,21 @@ class QuoteAdmin(ReadOnlyAdmin):
 
 
 class CreditForm(ActionForm):
-    amount = forms.DecimalField(required=False, max_digits=18, decimal_places=2, min_value=0.01)
+    # Free text here, checked by the action: Django answers an invalid action form with
+    # only "No action selected." and drops what was typed.
+    amount = forms.CharField(required=False, max_length=40)
+
+
+class CreditAmountForm(forms.Form):
+    """The amount to credit, checked by the same rules as ``services.account_credit``."""
+
+    amount = forms.CharField(label="Amount to credit", max_length=40, help_text="In dollars, e.g. 2500.00.")
+
+    def clean_amount(self):
+        try:
+            return clean_amount(self.cleaned_data["amount"].strip())
+        except ServiceError as exc:
+            raise ValidationError(exc.detail, code=exc.code) from None
 
 
 @admin.register(Account)
@@ -119,17 +138,31 @@ class AccountAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Credit cash (amount above) to the selected accounts", permissions=["change"])
     def credit_cash(self, request, queryset):
-        amount = request.POST.get("amount", "")
-        if not amount:
-            self.message_user(request, "Enter an amount to credit.", messages.ERROR)
-            return
-        try:
-            for account in queryset:
-                services.account_credit(account=account, amount=amount, memo=f"Credit by {request.user}")
-        except ServiceError as exc:
-            self.message_user(request, exc.detail, messages.ERROR)
-            return
-        self.message_user(request, f"Credited {amount} to {queryset.count()} account(s).")
+        """Credit at once when the amount is good; else a page that asks for it, with the error."""
+        typed = request.POST.get("amount", "")
+        form = CreditAmountForm({"amount": typed}) if typed or "apply" in request.POST else CreditAmountForm()
+        if form.is_bound and form.is_valid():
+            amount = form.cleaned_data["amount"]
+            try:
+                for account in queryset:
+                    services.account_credit(account=account, amount=amount, memo=f"Credit by {request.user}")
+            except ServiceError as exc:
+                self.message_user(request, exc.detail, messages.ERROR)
+                return None
+            self.message_user(request, f"Credited {money(amount)} to {queryset.count()} account(s).")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Credit cash",
+            "opts": self.model._meta,
+            "form": form,
+            "accounts": queryset.select_related("user")[:100],
+            "count": queryset.count(),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/trading/account/credit_cash.html", context)
 
 
 @admin.register(LedgerEntry)

@@ -33,9 +33,11 @@ class OrderTicketForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         order_type = data.get("type")
-        if order_type in NEEDS_LIMIT and data.get("limit_price") is None:
+        # A price that was given but refused (0, too many places...) already has its own
+        # error; "required" on top of it would contradict it.
+        if order_type in NEEDS_LIMIT and data.get("limit_price") is None and "limit_price" not in self.errors:
             self.add_error("limit_price", ERROR_LIMIT_REQUIRED)
-        if order_type in NEEDS_STOP and data.get("stop_price") is None:
+        if order_type in NEEDS_STOP and data.get("stop_price") is None and "stop_price" not in self.errors:
             self.add_error("stop_price", ERROR_STOP_REQUIRED)
         # Prices that do not apply to the chosen type are dropped, not refused:
         # without JavaScript the ticket shows both fields whatever the type.

@@ -155,30 +155,45 @@ def _estimate(stock, data: dict) -> Decimal | None:
     return None if price is None else (price * data["quantity"]).quantize(Decimal("0.01"))
 
 
+def _order_request(stock, data: dict) -> dict:
+    return {
+        "symbol": stock.symbol,
+        "side": data["side"],
+        "type": data["type"],
+        "time_in_force": data["time_in_force"],
+        "quantity": data["quantity"],
+        "limit_price": data["limit_price"],
+        "stop_price": data["stop_price"],
+    }
+
+
 @login_required
 @require_http_methods(["POST"])
 def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:
-    """Two steps: ``review`` shows what would be placed, ``confirm`` places it."""
+    """Two steps: ``review`` shows what would be placed, ``confirm`` places it.
+
+    ``edit`` (from the review) brings back the ticket filled in as it was.
+    """
     stock = _stock_or_404(request.user, symbol)
     form = OrderTicketForm(request.POST)
     if not form.is_valid():
         return _stock_page(request, stock, form=form, status=400)
     data = form.cleaned_data
-    if request.POST.get("step") != "confirm":
-        data["client_order_id"] = data.get("client_order_id") or uuid.uuid4().hex
-        review = {"data": data, "estimate": _estimate(stock, data), "hidden": OrderTicketForm(initial=data)}
-        return _stock_page(request, stock, form=form, review=review)
+    step = request.POST.get("step")
+    if step == "edit":
+        # A changed order is a new request: the next review gives it a new client_order_id.
+        initial = {**data, "client_order_id": None}
+        return _stock_page(request, stock, form=OrderTicketForm(initial=initial))
     try:
+        if step != "confirm":
+            # The same rules placing applies, so a doomed order is refused here, not after
+            # "Place order". They are checked again then: things change in between.
+            services.order_check(user=request.user, **_order_request(stock, data))
+            data["client_order_id"] = data.get("client_order_id") or uuid.uuid4().hex
+            review = {"data": data, "estimate": _estimate(stock, data), "hidden": OrderTicketForm(initial=data)}
+            return _stock_page(request, stock, form=form, review=review)
         order = services.order_place(
-            user=request.user,
-            symbol=stock.symbol,
-            side=data["side"],
-            type=data["type"],
-            time_in_force=data["time_in_force"],
-            quantity=data["quantity"],
-            limit_price=data["limit_price"],
-            stop_price=data["stop_price"],
-            client_order_id=data.get("client_order_id") or None,
+            user=request.user, **_order_request(stock, data), client_order_id=data.get("client_order_id") or None
         )
     except NotFound as exc:
         raise Http404(exc.detail) from None

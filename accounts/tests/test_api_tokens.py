@@ -23,10 +23,17 @@ def test_token_made_on_the_page_is_shown_once_and_works(make_user):
     client = Client()
     client.force_login(alice)
     response = client.post("/accounts/tokens/", {"name": "export script"})
-    assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
-    token = re.search(r'<code id="new-token">(sct_[^<]+)</code>', response.content.decode()).group(1)
-    assert token not in client.get("/accounts/tokens/").content.decode()
+    # Post/redirect/get: reloading the page that shows the token makes no second one.
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/tokens/"
+    page = client.get(response["Location"])
+    assert "no-store" in page["Cache-Control"]
+    token = re.search(r'<code id="new-token">(sct_[^<]+)</code>', page.content.decode()).group(1)
+    assert token.split("_", 2)[2] not in response["Location"]
+    reloaded = client.get("/accounts/tokens/").content.decode()
+    assert token not in reloaded
+    assert "new-token" not in reloaded
+    assert ApiToken.objects.filter(user=alice).count() == 1
     record = ApiToken.objects.get(user=alice)
     assert token.startswith(f"sct_{record.prefix}_")
     assert record.secret_hash == hashlib.sha256(token.encode()).hexdigest()

@@ -6,6 +6,7 @@ import contextlib
 import json
 
 import pytest
+from django.urls import reverse
 
 from testsupport.browser import chromium, prepare
 
@@ -66,7 +67,7 @@ def test_local_sign_up_sign_out_and_sign_in(browser_env, live_server, settings):
         page.fill("input[name=password1]", "amber-lantern-58")
         page.fill("input[name=password2]", "amber-lantern-58")
         page.click("button:has-text('Create account')")
-        page.wait_for_url(f"{base}/")
+        page.wait_for_url(f"{base}{reverse('dashboard')}")  # a new user lands on the dashboard
         assert page.inner_text(".nav-username") == "heidi"
 
         page.click("button:has-text('Sign out')")

@@ -14,9 +14,10 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 
 from accounts import services
-from accounts.forms import ERROR_TOO_MANY_ATTEMPTS
+from accounts.forms import ERROR_EMAIL_TAKEN, ERROR_TOO_MANY_ATTEMPTS
 from trading.models import Account, LedgerEntry
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,7 @@ def test_sign_up_creates_an_onboarded_user_and_signs_in(onboarded):
         {"username": "dora", "email": "dora@example.com", "password1": "pale-violet-42", "password2": "pale-violet-42"},
     )
     assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
     user = get_user_model().objects.get(username="dora")
     assert user.check_password("pale-violet-42")
     assert onboarded == ["dora"]
@@ -67,6 +69,76 @@ def test_sign_up_with_a_weak_password_or_taken_name_creates_nothing(make_user, o
     assert b"too short" in weak.content
     assert onboarded == []
     assert get_user_model().objects.count() == 1
+
+
+SIGN_UP = {
+    "username": "dora",
+    "email": "dora@example.com",
+    "password1": "pale-violet-42",
+    "password2": "pale-violet-42",
+}
+
+
+def test_sign_up_follows_a_local_next_from_the_form(db):
+    client = Client()
+    page = client.get("/accounts/signup/", {"next": "/trade/"}).content.decode()
+    assert '<input type="hidden" name="next" value="/trade/">' in page
+    response = client.post("/accounts/signup/", {**SIGN_UP, "next": "/trade/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/trade/"
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example", "/\\evil.example"])
+def test_sign_up_ignores_an_off_site_next(db, next_url):
+    client = Client()
+    assert "evil" not in client.get("/accounts/signup/", {"next": next_url}).content.decode()
+    response = client.post("/accounts/signup/", {**SIGN_UP, "next": next_url})
+    assert response["Location"] == reverse("dashboard")
+
+
+def test_sign_up_refuses_an_email_in_use_in_any_case(make_user, onboarded):
+    make_user("alice")  # alice@example.com
+    onboarded.clear()
+    response = Client().post("/accounts/signup/", {**SIGN_UP, "email": "Alice@EXAMPLE.com"})
+    assert response.status_code == 200
+    assert ERROR_EMAIL_TAKEN in response.content.decode()
+    assert onboarded == []
+    assert not get_user_model().objects.filter(username="dora").exists()
+
+
+@pytest.mark.parametrize("typed", ["alice", "ALICE", "alice@example.com", "Alice@Example.COM"])
+def test_sign_in_by_user_name_or_email_in_any_case(make_user, typed):
+    make_user("alice")
+    client = Client()
+    response = client.post("/accounts/login/", {"username": typed, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/api/v1/me/").json()["username"] == "alice"
+
+
+def test_sign_in_by_an_ambiguous_address_is_refused(make_user):
+    # Accounts from before addresses were unique regardless of case.
+    make_user("alice")
+    get_user_model().objects.create_user("alice2", "ALICE@example.com", PASSWORD)
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "Alice@example.com", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_failed_sign_ins_by_name_and_address_count_together(make_user, settings):
+    settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_USER = 3
+    make_user("alice")
+    client = Client()
+    assert [failed_attempt(client, typed).status_code for typed in ["alice", "ALICE@example.com", "Alice"]] == [200] * 3
+    blocked = client.post("/accounts/login/", {"username": "alice@example.com", "password": PASSWORD})
+    assert blocked.status_code == 429
+
+
+def test_password_reset_finds_the_address_in_any_case(make_user):
+    make_user("alice")
+    assert Client().post("/accounts/password_reset/", {"email": "ALICE@Example.com"}).status_code == 302
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["alice@example.com"]
 
 
 def test_sign_in_rotates_the_session_and_follows_a_local_next(make_user):

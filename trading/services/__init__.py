@@ -10,7 +10,7 @@ from __future__ import annotations
 from trading.services.accounts import account_credit, account_open, account_withdraw
 from trading.services.execution import order_execute
 from trading.services.market import PriceTick, quote_record, quotes_record, stock_set_halted
-from trading.services.orders import order_cancel, order_place, orders_expire_day
+from trading.services.orders import order_cancel, order_check, order_place, orders_expire_day
 from trading.services.watchlists import (
     watchlist_create,
     watchlist_delete,
@@ -25,6 +25,7 @@ __all__ = [
     "account_open",
     "account_withdraw",
     "order_cancel",
+    "order_check",
     "order_execute",
     "order_place",
     "orders_expire_day",

@@ -6,6 +6,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from stockchat.errors import ServiceError
 from trading.models import Account, Position
+from trading.templatetags.market_format import money
 
 CENT = Decimal("0.01")
 PRICE_STEP = Decimal("0.0001")
@@ -56,7 +57,7 @@ def clean_amount(value: object) -> Decimal:
     if amount <= 0:
         raise ServiceError(INVALID_AMOUNT, "Amount must be positive.")
     if amount > MAX_CASH_MOVEMENT:
-        raise ServiceError(INVALID_AMOUNT, f"Amount must be at most {MAX_CASH_MOVEMENT}.")
+        raise ServiceError(INVALID_AMOUNT, f"Amount must be at most {money(MAX_CASH_MOVEMENT)}.")
     if amount != amount.quantize(CENT):
         raise ServiceError(INVALID_AMOUNT, "Amount may have at most 2 decimal places.")
     return amount.quantize(CENT)

@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from stockchat.errors import ServiceError
 from trading import events, selectors
-from trading.models import Account, Order, OrderSide, OrderStatus, OrderType, Stock, TimeInForce
+from trading.models import Account, Order, OrderSide, OrderStatus, OrderType, Position, Stock, TimeInForce
 from trading.services.accounts import INSUFFICIENT_CASH, account_open
 from trading.services.common import MAX_ORDER_QUANTITY, cents, cents_up, clean_price, lock_account, lock_position
 from trading.services.execution import execute_locked
 from trading.services.lifecycle import OrderEvent, order_transition
+from trading.templatetags.market_format import money
 
 INVALID_ORDER = "invalid_order"
 INVALID_QUANTITY = "invalid_quantity"
@@ -162,46 +163,101 @@ def _lock_account_of(user) -> Account:
     return account
 
 
+def _check_stock(stock, *, tradable: bool, halted: bool, price: Decimal | None, type: str) -> None:
+    if not tradable:
+        raise ServiceError(STOCK_NOT_TRADABLE, f"{stock.symbol} cannot be traded.", status=422)
+    if halted:
+        raise ServiceError(STOCK_HALTED, f"Trading in {stock.symbol} is halted.", status=422)
+    if type == OrderType.MARKET and price is None:
+        raise ServiceError(NO_QUOTE, f"{stock.symbol} has no price yet; use a limit order.", status=422)
+
+
+def _buy_reserve(*, type: str, quantity: int, price: Decimal | None, limit, stop) -> Decimal:
+    """The cash a buy order holds back: at the quote for a market order, else at its limit (or stop)."""
+    if type == OrderType.MARKET:
+        return cents(quantity * price)
+    return cents_up(quantity * (limit if limit is not None else stop))
+
+
+def _check_buying_power(reserve: Decimal, account: Account) -> None:
+    if reserve > account.buying_power:
+        raise ServiceError(
+            INSUFFICIENT_CASH,
+            f"This order needs {money(reserve)} of buying power; the account has {money(account.buying_power)}.",
+            status=422,
+        )
+
+
+def _check_shares(quantity: int, *, available: int, symbol: str) -> None:
+    if quantity > available:
+        raise ServiceError(
+            INSUFFICIENT_POSITION,
+            f"Cannot sell {quantity} {symbol}: {available} available (short selling is not allowed).",
+            status=422,
+        )
+
+
+def _stock_state(stock) -> tuple[bool, bool, Decimal | None]:
+    """``(tradable, halted, price)`` read fresh, in one round trip (price is None before the first quote)."""
+    return Stock.objects.filter(pk=stock.pk).values_list("tradable", "halted", "quote__price").get()
+
+
+def order_check(
+    *,
+    user,
+    symbol: str,
+    side: str,
+    type: str = OrderType.MARKET,
+    time_in_force: str = TimeInForce.DAY,
+    quantity: int | str,
+    limit_price: Decimal | str | None = None,
+    stop_price: Decimal | str | None = None,
+) -> None:
+    """Raise the ServiceError ``order_place`` would raise for this order now, without placing it.
+
+    For a review step: the same rules (tradable, halted, a quote for a market
+    order, buying power for a buy, free shares for a sell), read without
+    locks, so ``order_place`` still checks again when the order is placed.
+    """
+    quantity, limit, stop = _clean_request(
+        side=side,
+        type=type,
+        time_in_force=time_in_force,
+        quantity=quantity,
+        limit_price=limit_price,
+        stop_price=stop_price,
+    )
+    stock = selectors.stock_get(viewer=user, symbol=symbol)
+    tradable, halted, price = _stock_state(stock)
+    _check_stock(stock, tradable=tradable, halted=halted, price=price, type=type)
+    account = account_open(user=user)
+    if side == OrderSide.BUY:
+        reserve = _buy_reserve(type=type, quantity=quantity, price=price, limit=limit, stop=stop)
+        _check_buying_power(reserve, account)
+    else:
+        held = Position.objects.filter(account=account, stock=stock).values_list("quantity", "reserved_quantity")
+        quantities = held.first() or (0, 0)
+        _check_shares(quantity, available=quantities[0] - quantities[1], symbol=stock.symbol)
+
+
 def _place_locked(
     *, account: Account, stock, client_order_id: str, stock_id, side, type, time_in_force, quantity, limit, stop
 ) -> Order:
     # Read the flags under the lock: the stock may have been halted since it was looked up.
-    # The current price comes in the same round trip (None before the first quote).
-    stock.tradable, stock.halted, price = (
-        Stock.objects.filter(pk=stock.pk).values_list("tradable", "halted", "quote__price").get()
-    )
-    if not stock.tradable:
-        raise ServiceError(STOCK_NOT_TRADABLE, f"{stock.symbol} cannot be traded.", status=422)
-    if stock.halted:
-        raise ServiceError(STOCK_HALTED, f"Trading in {stock.symbol} is halted.", status=422)
-    if type == OrderType.MARKET and price is None:
-        raise ServiceError(NO_QUOTE, f"{stock.symbol} has no price yet; use a limit order.", status=422)
+    stock.tradable, stock.halted, price = _stock_state(stock)
+    _check_stock(stock, tradable=stock.tradable, halted=stock.halted, price=price, type=type)
     # A buy needs its position only if it fills now; execute_locked locks it then
     # (still after the account). A sell reserves shares, so it locks it here.
     position = None
     reserve = Decimal("0")
     if side == OrderSide.BUY:
-        if type == OrderType.MARKET:
-            reserve = cents(quantity * price)
-        else:
-            reserve = cents_up(quantity * (limit if limit is not None else stop))
-        if reserve > account.buying_power:
-            raise ServiceError(
-                INSUFFICIENT_CASH,
-                f"This order needs {reserve} of buying power; the account has {account.buying_power}.",
-                status=422,
-            )
+        reserve = _buy_reserve(type=type, quantity=quantity, price=price, limit=limit, stop=stop)
+        _check_buying_power(reserve, account)
         account.reserved += reserve
         account.save(update_fields=["reserved"])
     else:
         position = lock_position(account, stock.pk)
-        available = position.quantity - position.reserved_quantity
-        if quantity > available:
-            raise ServiceError(
-                INSUFFICIENT_POSITION,
-                f"Cannot sell {quantity} {stock.symbol}: {available} available (short selling is not allowed).",
-                status=422,
-            )
+        _check_shares(quantity, available=position.quantity - position.reserved_quantity, symbol=stock.symbol)
         position.reserved_quantity += quantity
         position.save(update_fields=["reserved_quantity", "updated_at"])
     order = Order.objects.create(

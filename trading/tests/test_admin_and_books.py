@@ -89,6 +89,54 @@ def test_admin_credit_action_posts_to_the_ledger(staff, trader, books):
     assert books_violations() == []
 
 
+@pytest.mark.parametrize(
+    ("amount", "error"),
+    [
+        ("-5", "Amount must be positive."),
+        ("0", "Amount must be positive."),
+        ("0.001", "Amount may have at most 2 decimal places."),
+        ("12.345", "Amount may have at most 2 decimal places."),
+        ("1e20", "Amount must be at most $1,000,000,000.00."),
+        ("lots", "Amount must be a number."),
+    ],
+)
+def test_admin_credit_action_with_a_bad_amount_asks_again(staff, trader, amount, error):
+    account = Account.objects.get(user=trader)
+    before = account.cash
+    client = client_for(staff)
+    url = reverse("admin:trading_account_changelist")
+    response = client.post(
+        url, {"action": "credit_cash", "_selected_action": [account.pk], "amount": amount, "index": 0}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert error in html
+    assert "No action selected" not in html
+    assert f'value="{amount}"' in html  # what was typed is kept
+    assert f'name="_selected_action" value="{account.pk}"' in html
+    account.refresh_from_db()
+    assert account.cash == before
+    # Corrected on the same page, it is credited.
+    response = client.post(
+        url, {"action": "credit_cash", "_selected_action": [account.pk], "amount": "12.34", "apply": "1"}
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.cash == before + Decimal("12.34")
+    assert "Credited $12.34 to 1 account(s)." in client.get(response["Location"]).content.decode()
+
+
+def test_admin_credit_action_without_an_amount_asks_for_one(staff, trader):
+    account = Account.objects.get(user=trader)
+    response = client_for(staff).post(
+        reverse("admin:trading_account_changelist"),
+        {"action": "credit_cash", "_selected_action": [account.pk], "amount": "", "index": 0},
+    )
+    assert response.status_code == 200
+    assert "Amount to credit" in response.content.decode()
+    assert LedgerEntry.objects.filter(account=account, kind="deposit").count() == 0
+
+
 def test_admin_halt_and_resume_actions(staff, stock):
     client = client_for(staff)
     url = reverse("admin:trading_stock_changelist")

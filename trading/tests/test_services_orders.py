@@ -320,3 +320,43 @@ def test_a_resting_buy_reserves_cash_and_leaves_positions_alone(trader, stock):
     assert order.status == "filled"
     assert (position(trader, stock).quantity, account(trader).reserved) == (3, Decimal("0.00"))
     assert books_violations() == []
+
+
+@pytest.mark.parametrize(
+    ("order", "code"),
+    [
+        ({"side": "buy", "quantity": 1_000_000}, order_errors.INSUFFICIENT_CASH),
+        ({"side": "buy", "quantity": 10, "type": "limit", "limit_price": "20000"}, order_errors.INSUFFICIENT_CASH),
+        ({"side": "sell", "quantity": 1}, order_errors.INSUFFICIENT_POSITION),
+    ],
+)
+def test_order_check_refuses_what_placing_would_and_holds_nothing(trader, stock, order, code):
+    before = account(trader)
+    with pytest.raises(ServiceError) as checked:
+        services.order_check(user=trader, symbol="ACME", **order)
+    with pytest.raises(ServiceError) as placed:
+        services.order_place(user=trader, symbol="ACME", **order)
+    assert checked.value.code == placed.value.code == code
+    assert checked.value.detail == placed.value.detail
+    after = account(trader)
+    assert (after.cash, after.reserved) == (before.cash, before.reserved)
+    assert not Order.objects.exists()
+
+
+def test_order_check_passes_an_order_that_can_be_placed_and_places_nothing(trader, stock):
+    services.order_check(user=trader, symbol="ACME", side="buy", quantity=3)
+    assert not Order.objects.exists()
+    assert account(trader).reserved == Decimal("0")
+
+
+def test_order_check_refuses_a_halted_stock(trader, stock):
+    services.stock_set_halted(stock=stock, halted=True)
+    with pytest.raises(ServiceError) as checked:
+        services.order_check(user=trader, symbol="ACME", side="buy", quantity=1)
+    assert checked.value.code == order_errors.STOCK_HALTED
+
+
+def test_buying_power_errors_read_as_money(trader, stock):
+    money_message = r"needs \$100,000,000\.00 of buying power; the account has \$[\d,]+\.\d\d\."
+    with pytest.raises(ServiceError, match=money_message):
+        services.order_place(user=trader, symbol="ACME", side="buy", quantity=1_000_000)

@@ -268,3 +268,100 @@ def test_portfolio_page_has_the_equity_chart(trader, stock):
     assert f'data-history-url="{reverse("api-portfolio-history")}"' in html
     assert "lightweight-charts.standalone.production.js" in html
     assert "js/equity.js" in html
+
+
+def _ticket_values(html: str) -> dict:
+    """What the ticket form shows: input values and the selected option of each select."""
+    ticket_form = html[html.index('class="ticket"') :]
+    ticket_form = ticket_form[: ticket_form.index("</form>")]
+    values = dict(re.findall(r'<input type="(?:number|text)" name="(\w+)" value="([^"]*)"', ticket_form))
+    for name, body in re.findall(r'<select name="(\w+)"[^>]*>(.*?)</select>', ticket_form, re.S):
+        values[name] = re.search(r'<option value="(\w+)" selected>', body).group(1)
+    return values
+
+
+def test_changing_the_order_brings_back_the_ticket_as_entered(trader, stock):
+    client = client_for(trader)
+    entered = ticket(type="limit", quantity="7", limit_price="12.5", time_in_force="gtc")
+    review = client.post(reverse("order_ticket", args=["ACME"]), {**entered, "step": "review"}).content.decode()
+    assert "Review your order" in review
+    edit_form = review[review.index('class="review-edit"') :]
+    edit_form = edit_form[: edit_form.index("</form>")]
+    posted = dict(re.findall(r'name="(\w+)" value="([^"]*)"', edit_form))
+    assert posted["step"] == "edit"
+    assert "client_order_id" not in posted
+    response = client.post(reverse("order_ticket", args=["ACME"]), posted)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Review your order" not in html
+    shown = _ticket_values(html)
+    assert shown["quantity"] == "7"
+    assert Decimal(shown["limit_price"]) == Decimal("12.5")
+    assert (shown["side"], shown["type"], shown["time_in_force"]) == ("buy", "limit", "gtc")
+    assert 'class="field-error"' not in html
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("limit_price", "error"),
+    [
+        ("0", "Ensure this value is greater than or equal to 0.0001."),
+        ("-5", "Ensure this value is greater than or equal to 0.0001."),
+        ("99999999999", "Ensure this value is less than or equal to 1000000."),
+        ("1.123456", "Ensure that there are no more than 4 decimal places."),
+    ],
+)
+def test_a_refused_limit_price_shows_only_its_own_error(trader, stock, limit_price, error):
+    response = client_for(trader).post(
+        reverse("order_ticket", args=["ACME"]), ticket(type="limit", limit_price=limit_price, step="review")
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert error in html
+    assert ERROR_LIMIT_REQUIRED not in html
+
+
+def test_review_refuses_a_buy_beyond_buying_power_with_money_formatted(trader, stock):
+    client = client_for(trader)
+    response = client.post(reverse("order_ticket", args=["ACME"]), ticket(quantity="1000000", step="review"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Review your order" not in html
+    cash = trader.trading_account.__class__.objects.get(user=trader).buying_power
+    assert f"This order needs $100,000,000.00 of buying power; the account has {money(cash)}." in html
+    assert not Order.objects.exists()
+
+
+def test_review_refuses_selling_more_shares_than_held(trader, stock):
+    buy(trader, stock, quantity=3)
+    response = client_for(trader).post(
+        reverse("order_ticket", args=["ACME"]), ticket(side="sell", quantity="4", step="review")
+    )
+    assert response.status_code == 400
+    assert "Cannot sell 4 ACME: 3 available" in response.content.decode()
+
+
+def test_review_refuses_a_halted_or_untradable_stock(trader, stock):
+    new_stock("HALT", halted=True)
+    new_stock("GONE", tradable=False)
+    client = client_for(trader)
+    halted = client.post(reverse("order_ticket", args=["HALT"]), ticket(step="review"))
+    assert halted.status_code == 400
+    assert "Trading in HALT is halted." in halted.content.decode()
+    gone = client.post(reverse("order_ticket", args=["GONE"]), ticket(step="review"))
+    assert gone.status_code == 400
+    assert "GONE cannot be traded." in gone.content.decode()
+
+
+def test_placing_still_checks_what_changed_after_review(trader, stock):
+    client = client_for(trader)
+    review = client.post(reverse("order_ticket", args=["ACME"]), ticket(step="review")).content.decode()
+    assert "Review your order" in review
+    client_order_id = re.search(r'name="client_order_id" value="([0-9a-f]{32})"', review).group(1)
+    services.stock_set_halted(stock=stock, halted=True)
+    response = client.post(
+        reverse("order_ticket", args=["ACME"]), ticket(step="confirm", client_order_id=client_order_id)
+    )
+    assert response.status_code == 400
+    assert "Trading in ACME is halted." in response.content.decode()
+    assert not Order.objects.exists()
