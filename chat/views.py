@@ -71,7 +71,8 @@ def _render(
 
 def pane_context(viewer, conversation_id: int, *, before: int | None = None, limit: int | None = None) -> dict:
     """What ``chat/_pane.html`` needs: a page of messages (the newest unless ``before``), the
-    stocks they mention that the viewer may see, and a fresh ``client_message_id`` for the composer. Raises ``NotFound`` for non-members."""
+    stocks they mention that the viewer may see, and a fresh ``client_message_id`` for the composer.
+    Raises ``NotFound`` for non-members."""
     extra = {} if limit is None else {"limit": limit}
     page = selectors.message_history(viewer=viewer, conversation_id=conversation_id, before=before, **extra)
     mentioned = {symbol for message in page.messages for symbol in selectors.mentioned_symbols(message.body)}

@@ -134,7 +134,7 @@ def test_a_refused_group_comes_back_open_with_what_was_typed_and_the_error_by_it
     response = client.post(reverse("chat_group_new"), {"title": "Night <owls>", "members": "nosuch bob"})
     assert response.status_code == 400
     form = _form(response.content.decode(), "new-group")
-    assert re.match(r'<details[^>]*\bopen\b', form)
+    assert re.match(r"<details[^>]*\bopen\b", form)
     assert 'value="Night &lt;owls&gt;"' in form
     assert 'value="nosuch bob"' in form
     members_error = re.search(r'<span class="field-error" id="id_group_members_error"[^>]*>([^<]*)</span>', form)
@@ -150,14 +150,14 @@ def test_a_refused_group_comes_back_open_with_what_was_typed_and_the_error_by_it
     assert title_error.group(1) == services.GROUP_TITLE_REQUIRED
     assert 'value="bob"' in form
     # The other form stays closed and empty.
-    assert not re.match(r'<details[^>]*\bopen\b', _form(response.content.decode(), "new-direct"))
+    assert not re.match(r"<details[^>]*\bopen\b", _form(response.content.decode(), "new-direct"))
 
 
 def test_a_refused_direct_message_keeps_the_username_and_shows_why(world):
     response = client_for(world.owner).post(reverse("chat_direct_new"), {"username": "bobb"})
     assert response.status_code == 400
     form = _form(response.content.decode(), "new-direct")
-    assert re.match(r'<details[^>]*\bopen\b', form)
+    assert re.match(r"<details[^>]*\bopen\b", form)
     assert 'value="bobb"' in form
     assert 'id="id_direct_username_error"' in form
     assert "No user named &#x27;bobb&#x27;." in form
