@@ -237,7 +237,8 @@ if (list) {
 
   const memberCount = document.querySelector("[data-member-count]");
   function countMembers() {
-    if (memberCount && memberList) memberCount.textContent = String(memberList.querySelectorAll("[data-member-id]").length);
+    if (!memberCount || !memberList) return;
+    memberCount.textContent = String(memberList.querySelectorAll("[data-member-id]").length);
   }
 
   socket.on("chat.member.joined", ({ conversation_id: id, member }) => {

@@ -27,7 +27,8 @@ class LiveSocket {
     // This tab's own sign-out: the server closes the socket (4403) while the logout POST is still
     // on its way back, and its redirect decides where the tab goes next, not the socket.
     document.addEventListener("submit", (event) => {
-      if (event.target instanceof HTMLFormElement && event.target.matches("[data-sign-out]") && !event.defaultPrevented) {
+      const form = event.target;
+      if (form instanceof HTMLFormElement && form.matches("[data-sign-out]") && !event.defaultPrevented) {
         this.signingOut = true;
       }
     });
