@@ -51,6 +51,8 @@ ALREADY_MEMBER = "already_member"
 CANNOT_REMOVE_SELF = "cannot_remove_self"
 NOT_ALLOWED_HERE = "not_allowed_here"
 MESSAGE_DELETED = "message_deleted"
+
+GROUP_TITLE_REQUIRED = f"A group needs a title of 1 to {MAX_TITLE_LENGTH} characters."
 MAX_GROUP_MEMBERS = 200
 SEND_WINDOW = timedelta(minutes=1)
 
@@ -160,7 +162,7 @@ def direct_start(*, user, other_username: str) -> Conversation:
 
 def group_create(*, user, title: str, member_usernames: list[str] | None = None) -> Conversation:
     if not isinstance(title, str) or not title.strip() or len(title.strip()) > MAX_TITLE_LENGTH:
-        raise ServiceError(INVALID, f"A group needs a title of 1 to {MAX_TITLE_LENGTH} characters.")
+        raise ServiceError(INVALID, GROUP_TITLE_REQUIRED)
     names = list(dict.fromkeys(member_usernames or []))
     if len(names) >= MAX_GROUP_MEMBERS:
         raise ServiceError(INVALID, f"A group has at most {MAX_GROUP_MEMBERS} members.")

@@ -20,6 +20,8 @@ from chat.models import Conversation, ConversationKind, MemberRole
 from stockchat.errors import NotFound, ServiceError
 
 MAX_BODY_LENGTH = 4000
+# A refused form is sent back with what was typed, up to this much of each field.
+MAX_FIELD_ECHO = 2000
 
 
 def conversation_title(summary: selectors.ConversationSummary, viewer) -> str:
@@ -42,9 +44,17 @@ def _older_than(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-def _render(request: HttpRequest, *, conversation_id: int | None = None, draft: str = "", status: int = 200):
+def _render(
+    request: HttpRequest,
+    *,
+    conversation_id: int | None = None,
+    draft: str = "",
+    status: int = 200,
+    forms: dict | None = None,
+):
+    """The chat page; ``forms`` brings a refused new-conversation form back as it was typed."""
     listing = _listing(request.user)
-    context: dict = {"nav": "chat", "conversations": listing, "current": None, "draft": draft}
+    context: dict = {"nav": "chat", "conversations": listing, "current": None, "draft": draft, **(forms or {})}
     if conversation_id is not None:
         try:
             summary = selectors.conversation_summary(viewer=request.user, conversation_id=conversation_id)
@@ -60,12 +70,16 @@ def _render(request: HttpRequest, *, conversation_id: int | None = None, draft: 
 
 
 def pane_context(viewer, conversation_id: int, *, before: int | None = None, limit: int | None = None) -> dict:
-    """What ``chat/_pane.html`` needs: a page of messages (the newest unless ``before``) and a
-    fresh ``client_message_id`` for the composer. Raises ``NotFound`` for non-members."""
+    """What ``chat/_pane.html`` needs: a page of messages (the newest unless ``before``), the
+    stocks they mention that the viewer may see, and a fresh ``client_message_id`` for the composer.
+    Raises ``NotFound`` for non-members."""
     extra = {} if limit is None else {"limit": limit}
     page = selectors.message_history(viewer=viewer, conversation_id=conversation_id, before=before, **extra)
+    mentioned = {symbol for message in page.messages for symbol in selectors.mentioned_symbols(message.body)}
     return {
         "page": page,
+        # The mentioned stocks this reader may see: their mentions become links.
+        "linked_symbols": selectors.visible_symbols(viewer=viewer, symbols=mentioned),
         "last_message_id": page.messages[-1].pk if page.messages else 0,
         "client_message_id": uuid.uuid4().hex,
         "max_body_length": MAX_BODY_LENGTH,
@@ -124,25 +138,30 @@ def _back(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def direct_new(request: HttpRequest) -> HttpResponse:
+    username = request.POST.get("username", "")
     try:
-        conversation = services.direct_start(user=request.user, other_username=request.POST.get("username", ""))
+        conversation = services.direct_start(user=request.user, other_username=username)
     except ServiceError as exc:
-        messages.error(request, exc.detail)
-        return redirect("chat")
+        form = {"username": username[:MAX_FIELD_ECHO], "error": exc.detail}
+        return _render(request, status=400, forms={"new_direct": form})
     return redirect("conversation", conversation_id=conversation.pk)
 
 
 @login_required
 @require_POST
 def group_new(request: HttpRequest) -> HttpResponse:
-    names = [name.strip() for name in request.POST.get("members", "").replace(",", " ").split() if name.strip()]
+    title, members = request.POST.get("title", ""), request.POST.get("members", "")
+    names = [name.strip() for name in members.replace(",", " ").split() if name.strip()]
     try:
-        conversation = services.group_create(
-            user=request.user, title=request.POST.get("title", ""), member_usernames=names
-        )
+        conversation = services.group_create(user=request.user, title=title, member_usernames=names)
     except ServiceError as exc:
-        messages.error(request, exc.detail)
-        return redirect("chat")
+        form = {
+            "title": title[:MAX_FIELD_ECHO],
+            "members": members[:MAX_FIELD_ECHO],
+            "error": exc.detail,
+            "field": "title" if exc.detail == services.GROUP_TITLE_REQUIRED else "members",
+        }
+        return _render(request, status=400, forms={"new_group": form})
     return redirect("conversation", conversation_id=conversation.pk)
 
 

@@ -30,7 +30,7 @@ def test_member_sees_the_conversation_and_its_messages(world):
     response = client_for(world.member).get(reverse("conversation", args=[world.group.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Morning, $ACME looks busy" in html
+    assert f'Morning, <a href="{reverse("stock_detail", args=["ACME"])}">$ACME</a> looks busy' in html
     assert "Traders" in html
     assert not INLINE_SCRIPT.search(html)
     assert " style=" not in html
@@ -107,8 +107,7 @@ def test_start_a_direct_conversation_and_a_stock_room(world):
     assert response.status_code == 302
     assert client.get(response["Location"]).status_code == 200
     response = client.post(reverse("chat_direct_new"), {"username": "nobody-here"})
-    assert response.status_code == 302
-    assert response["Location"] == reverse("chat")
+    assert response.status_code == 400
     room = client.post(reverse("stock_room", args=["ACME"]))
     assert room.status_code == 302
     assert "$ACME" in client.get(room["Location"]).content.decode()
@@ -123,6 +122,73 @@ def test_group_creation_from_the_page(world):
     assert "Night owls" in html
     assert "alice" in html
     assert "bob" in html
+
+
+def _form(html: str, element_id: str) -> str:
+    """The ``<details>`` element with ``element_id``, as markup."""
+    return re.search(rf'<details[^>]*id="{element_id}".*?</details>', html, re.DOTALL).group(0)
+
+
+def test_a_refused_group_comes_back_open_with_what_was_typed_and_the_error_by_its_field(world):
+    client = client_for(world.owner)
+    response = client.post(reverse("chat_group_new"), {"title": "Night <owls>", "members": "nosuch bob"})
+    assert response.status_code == 400
+    form = _form(response.content.decode(), "new-group")
+    assert re.match(r"<details[^>]*\bopen\b", form)
+    assert 'value="Night &lt;owls&gt;"' in form
+    assert 'value="nosuch bob"' in form
+    members_error = re.search(r'<span class="field-error" id="id_group_members_error"[^>]*>([^<]*)</span>', form)
+    assert members_error.group(1) == "No user named &#x27;nosuch&#x27;."
+    assert 'aria-describedby="id_group_members_error"' in form
+    assert "id_group_title_error" not in form
+    assert not Conversation.objects.filter(title="Night <owls>").exists()
+
+    response = client.post(reverse("chat_group_new"), {"title": "   ", "members": "bob"})
+    assert response.status_code == 400
+    form = _form(response.content.decode(), "new-group")
+    title_error = re.search(r'<span class="field-error" id="id_group_title_error"[^>]*>([^<]*)</span>', form)
+    assert title_error.group(1) == services.GROUP_TITLE_REQUIRED
+    assert 'value="bob"' in form
+    # The other form stays closed and empty.
+    assert not re.match(r"<details[^>]*\bopen\b", _form(response.content.decode(), "new-direct"))
+
+
+def test_a_refused_direct_message_keeps_the_username_and_shows_why(world):
+    response = client_for(world.owner).post(reverse("chat_direct_new"), {"username": "bobb"})
+    assert response.status_code == 400
+    form = _form(response.content.decode(), "new-direct")
+    assert re.match(r"<details[^>]*\bopen\b", form)
+    assert 'value="bobb"' in form
+    assert 'id="id_direct_username_error"' in form
+    assert "No user named &#x27;bobb&#x27;." in form
+
+
+def test_mentions_of_stocks_the_reader_may_see_are_links_and_the_rest_stays_text(world):
+    body = "Buy $ACME. Or $SECR? Not $NOPE, nor a$ACME; <b>$ACME</b>"
+    services.message_send(user=world.owner, conversation_id=world.group.pk, body=body)
+    acme = reverse("stock_detail", args=["ACME"])
+    secret = reverse("stock_detail", args=["SECR"])
+
+    html = client_for(world.member).get(reverse("conversation", args=[world.group.pk])).content.decode()
+    rendered = re.search(r'<p class="body">(.*?)</p>', html, re.DOTALL).group(1)
+    assert rendered == (
+        f'Buy <a href="{acme}">$ACME</a>. Or $SECR? Not $NOPE, nor a$ACME; '
+        f'&lt;b&gt;<a href="{acme}">$ACME</a>&lt;/b&gt;'
+    )
+
+    # A reader who may see the restricted stock gets its link too.
+    world.member.groups.add(world.premium)
+    html = client_for(world.member).get(reverse("conversation", args=[world.group.pk])).content.decode()
+    assert f'Or <a href="{secret}">$SECR</a>?' in html
+
+
+def test_message_times_name_their_zone_without_the_script(world):
+    from datetime import UTC, datetime
+
+    message = services.message_send(user=world.owner, conversation_id=world.group.pk, body="timed")
+    Message.objects.filter(pk=message.pk).update(created_at=datetime(2026, 11, 30, 6, 22, 5, tzinfo=UTC))
+    html = client_for(world.member).get(reverse("conversation", args=[world.group.pk])).content.decode()
+    assert '<time datetime="2026-11-30T06:22:05+00:00">Nov 30, 06:22 UTC</time>' in html
 
 
 def test_account_page(world):

@@ -1,8 +1,11 @@
 // The open conversation, live: missed messages on every (re)connect through chat.resume,
 // new messages appended in order and never twice, older ones loaded on scrolling back, the
 // composer over the socket, typing, presence and the member list.
-// Message text is only ever set with textContent: bodies are plain text, never HTML.
+// Message text is only ever set with textContent: bodies are plain text, never HTML. A
+// mentioned stock the reader may see ($ACME, listed in the message's `symbols`) becomes a link
+// built as an element, the rest of the body text nodes around it.
 
+import { timeElement } from "./format.js";
 import { getSocket } from "./socket.js";
 
 // crypto.randomUUID needs a secure context; getRandomValues works on plain http too.
@@ -32,6 +35,29 @@ if (list) {
   };
   scrollToEnd();
 
+  // The same rule as chat.selectors.SYMBOL_MENTION (a trailing dot is punctuation) and the
+  // server-rendered links (chat_format.message_body).
+  const SYMBOL_MENTION = /(?<![\p{L}\p{N}_$])\$([A-Z][A-Z0-9.]{0,9})/gu;
+  const stockUrl = (symbol) => list.dataset.stockUrl.replace("SYMBOL", encodeURIComponent(symbol));
+
+  function linkedBody(text, symbols) {
+    const linked = new Set(symbols);
+    const nodes = [];
+    let start = 0;
+    for (const match of text.matchAll(SYMBOL_MENTION)) {
+      const symbol = match[1].replace(/\.+$/, "");
+      if (!linked.has(symbol)) continue;
+      nodes.push(document.createTextNode(text.slice(start, match.index)));
+      const link = document.createElement("a");
+      link.href = stockUrl(symbol);
+      link.textContent = `$${symbol}`;
+      nodes.push(link);
+      start = match.index + 1 + symbol.length;
+    }
+    nodes.push(document.createTextNode(text.slice(start)));
+    return nodes;
+  }
+
   function render(message) {
     const item = document.createElement("li");
     item.className = "chat-message";
@@ -41,15 +67,7 @@ if (list) {
     const author = document.createElement("span");
     author.className = "author";
     author.textContent = message.author ? message.author.username : "(deleted user)";
-    const time = document.createElement("time");
-    time.dateTime = message.created_at;
-    time.textContent = new Date(message.created_at).toLocaleString(undefined, {
-      month: "short",
-      day: "numeric",
-      hour: "2-digit",
-      minute: "2-digit",
-    });
-    item.append(author, time);
+    item.append(author, timeElement(message.created_at));
     if (message.deleted) {
       const body = document.createElement("p");
       body.className = "body muted";
@@ -67,7 +85,7 @@ if (list) {
     if (message.body) {
       const body = document.createElement("p");
       body.className = "body";
-      body.textContent = message.body;
+      body.append(...linkedBody(message.body, message.symbols || []));
       item.append(body);
     }
     return item;
@@ -217,6 +235,12 @@ if (list) {
     }
   });
 
+  const memberCount = document.querySelector("[data-member-count]");
+  function countMembers() {
+    if (!memberCount || !memberList) return;
+    memberCount.textContent = String(memberList.querySelectorAll("[data-member-id]").length);
+  }
+
   socket.on("chat.member.joined", ({ conversation_id: id, member }) => {
     if (id !== conversationId || !memberList || !member) return;
     if (memberList.querySelector(`[data-member-id="${Number(member.user.id)}"]`)) return;
@@ -232,11 +256,13 @@ if (list) {
     name.textContent = member.user.username;
     item.append(dot, " ", name);
     memberList.append(item);
+    countMembers();
   });
 
   socket.on("chat.member.left", ({ conversation_id: id, member }) => {
     if (id !== conversationId || !member) return;
     memberList?.querySelector(`[data-member-id="${Number(member.user.id)}"]`)?.remove();
+    countMembers();
   });
 
   // --- typing -------------------------------------------------------------------------------
@@ -291,7 +317,8 @@ if (list) {
       // Without a live socket the form posts as a plain page would.
       if (!socket.ready) return;
       event.preventDefault();
-      if (pendingRef !== null || !textarea.value.trim()) return;
+      // A blank message goes too: the server's refusal is shown like any other, never dropped.
+      if (pendingRef !== null) return;
       error.hidden = true;
       pendingRef = socket.send({
         type: "chat.send",

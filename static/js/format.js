@@ -42,3 +42,33 @@ export function setUpDown(element, value) {
   element.classList.remove("up", "down", "flat");
   element.classList.add(updown(value));
 }
+
+// A moment in the reader's time zone, named: "Nov 30, 01:22 EST". The server writes the same form
+// in UTC ("Nov 30, 06:22 UTC", market_format.timestamp) for readers without the script.
+const TIME_FORMAT = {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+  timeZoneName: "short",
+};
+
+export function localTime(iso) {
+  const moment = new Date(iso);
+  if (Number.isNaN(moment.getTime())) return "—";
+  return moment.toLocaleString("en-US", TIME_FORMAT);
+}
+
+// Every <time datetime> under root, shown in the reader's time zone.
+export function localizeTimes(root = document) {
+  for (const element of root.querySelectorAll("time[datetime]")) element.textContent = localTime(element.dateTime);
+}
+
+// A new <time> for a moment, in the same form.
+export function timeElement(iso) {
+  const element = document.createElement("time");
+  element.dateTime = iso;
+  element.textContent = localTime(iso);
+  return element;
+}

@@ -1,12 +1,15 @@
 // Live updates for every signed-in page: the connection indicator, prices in place,
 // the user's orders, fills and cash. Everything written into the page is text.
 
-import { money, percent, price, setUpDown, signedMoney } from "./format.js";
+import { localizeTimes, money, percent, price, setUpDown, signedMoney } from "./format.js";
 import { getSocket } from "./socket.js";
 
 const socket = getSocket();
 const STATUS_TEXT = { online: "Live", offline: "Offline, reconnecting…", connecting: "Connecting…", "signed-out": "Signed out" };
 const STATUS_LABELS = { new: "New", filled: "Filled", canceled: "Canceled", expired: "Expired", rejected: "Rejected" };
+
+// Times as the reader's clock reads them, in the form live ones are added in.
+localizeTimes();
 
 const indicator = document.getElementById("connection-status");
 if (indicator) {

@@ -19,9 +19,18 @@ class LiveSocket {
     this.statusHandlers = [];
     this.nextRef = 1;
     this.stopped = false;
+    this.signingOut = false;
     window.addEventListener("pagehide", () => {
       this.stopped = true;
       if (this.ws) this.ws.close(1000);
+    });
+    // This tab's own sign-out: the server closes the socket (4403) while the logout POST is still
+    // on its way back, and its redirect decides where the tab goes next, not the socket.
+    document.addEventListener("submit", (event) => {
+      const form = event.target;
+      if (form instanceof HTMLFormElement && form.matches("[data-sign-out]") && !event.defaultPrevented) {
+        this.signingOut = true;
+      }
     });
   }
 
@@ -42,7 +51,10 @@ class LiveSocket {
       this.ws = null;
       if (SIGNED_OUT_CODES.has(event.code)) {
         this.setStatus("signed-out");
-        window.location.assign(`/accounts/login/?next=${encodeURIComponent(window.location.pathname)}`);
+        // Signed out elsewhere (another tab, a password change, an administrator): sign in again here.
+        if (!this.signingOut) {
+          window.location.assign(`/accounts/login/?next=${encodeURIComponent(window.location.pathname)}`);
+        }
         return;
       }
       if (!this.stopped) this.scheduleReconnect();

@@ -75,8 +75,10 @@ class Watched:
 
 
 @contextlib.contextmanager
-def open_page(browser, site: Site, user=None, viewport=DESKTOP):
-    context = browser.new_context(viewport=viewport)
+def open_page(browser, site: Site, user=None, viewport=DESKTOP, **context_options):
+    """A watched page in a fresh context, signed in as ``user``; ``context_options`` go to
+    Playwright's ``new_context`` (``timezone_id="America/New_York"``, ...)."""
+    context = browser.new_context(viewport=viewport, **context_options)
     try:
         if user is not None:
             name, value = session_cookie_for(user).split("=", 1)

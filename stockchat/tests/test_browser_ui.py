@@ -85,7 +85,9 @@ def test_two_people_chat_live_and_hostile_text_stays_inert(people, site, browser
         a.page.fill("#id_body", "Anyone watching $ACME today?")
         b.page.wait_for_selector("#typing-indicator:has-text('alice is typing')")
         a.page.press("#id_body", "Enter")
-        b.page.wait_for_selector("#message-list .body:text-is('Anyone watching $ACME today?')")
+        # The mention is a link, so the body is matched by its text content.
+        b.page.wait_for_selector("#message-list .body a[href='/stocks/ACME/']")
+        assert b.page.locator("#message-list .body").last.text_content() == "Anyone watching $ACME today?"
         a.page.wait_for_function(COMPOSER_EMPTY)
 
         b.page.fill("#id_body", XSS)

@@ -1,4 +1,4 @@
-"""Money, prices and percentages as people read them, with a class for up and down.
+"""Money, prices, percentages and times as people read them, with a class for up and down.
 
 The same rules as ``static/js/format.js``, so a number looks the same before
 and after a live update replaces it.
@@ -6,9 +6,12 @@ and after a live update replaces it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -87,3 +90,20 @@ def change_percent(change: object, base: object) -> str:
     if c is None or not b:
         return "—"
     return percent(c / b * 100)
+
+
+@register.filter
+def timestamp(value: datetime | None) -> SafeString | str:
+    """A ``<time>`` with the moment in ISO 8601 and a text that says its zone: ``Nov 30, 06:22 UTC``.
+    ``static/js/format.js`` (``localTime``) rewrites the text in the reader's own time zone, in the
+    same form as the times it adds live, so no two times on a page read in different zones."""
+    if value is None:
+        return "—"
+    moment = value.astimezone(UTC)
+    return format_html(
+        '<time datetime="{}">{} {}, {} UTC</time>',
+        moment.isoformat(),
+        moment.strftime("%b"),
+        moment.day,
+        moment.strftime("%H:%M"),
+    )
