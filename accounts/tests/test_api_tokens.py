@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC
 
 import pytest
 from django.test import Client
@@ -45,6 +46,18 @@ def test_token_made_on_the_page_is_shown_once_and_works(make_user):
     assert me.json()["auth"] == "api_token"
     record.refresh_from_db()
     assert record.last_used_at is not None
+
+
+def test_token_times_are_marked_up_for_the_readers_zone(make_user):
+    alice = make_user("alice")
+    record, token = services.api_token_create(user=alice, name="ci")
+    bearer(token)
+    record.refresh_from_db()
+    client = Client()
+    client.force_login(alice)
+    page = client.get("/accounts/tokens/").content.decode()
+    for moment in (record.created_at, record.last_used_at):
+        assert f'<time datetime="{moment.astimezone(UTC).isoformat()}">' in page
 
 
 def test_revoked_token_is_refused(make_user):
