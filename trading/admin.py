@@ -167,7 +167,7 @@ class OrderAdmin(ReadOnlyAdmin):
         for order in queryset.filter(status=OrderStatus.NEW).select_related("account__user"):
             try:
                 services.order_cancel(
-                    user=order.account.user, order_id=order.pk, reason=f"Cancelled by {request.user} (staff)."
+                    user=order.account.user, order_id=order.pk, reason=f"By {request.user} (staff)."
                 )
             except ServiceError:
                 continue
