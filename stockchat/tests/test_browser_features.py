@@ -3,6 +3,7 @@ by scrolling, presence and member management, watchlists, the equity chart and t
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -145,6 +146,15 @@ def test_the_portfolio_equity_chart_and_the_order_ticket_fields(people, site, br
     services.order_place(user=alice, symbol="ACME", side="buy", quantity=5)
     with open_page(browser, site, alice) as watched:
         page = watched.page
+        # The chart draws its axis labels on a canvas: record the text it draws.
+        page.add_init_script(
+            """const fillText = CanvasRenderingContext2D.prototype.fillText;
+            window.drawnText = [];
+            CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+                window.drawnText.push(String(text));
+                return fillText.call(this, text, ...rest);
+            };"""
+        )
         page.goto(f"{site.url}/portfolio/")
         for days in (30, 90):
             if days != 30:
@@ -155,6 +165,12 @@ def test_the_portfolio_equity_chart_and_the_order_ticket_fields(people, site, br
             chart = f"#equity-chart[data-loaded-days='{days}'][data-point-count='{points}']"
             page.wait_for_selector(chart, state="attached")
         assert page.get_attribute("button[data-equity-days='90']", "aria-pressed") == "true"
+        # The price axis: several distinct amounts in dollars and cents (an account that has not
+        # moved a dollar once read "$99,999" on every line).
+        page.wait_for_function("() => window.drawnText.filter((t) => t.startsWith('$')).length >= 3")
+        labels = set(page.evaluate("() => window.drawnText.filter((t) => t.startsWith('$'))"))
+        assert all(re.fullmatch(r"\$[\d,]+\.\d\d", label) for label in labels), labels
+        assert len(labels) >= 3, labels
 
         page.goto(f"{site.url}/stocks/ACME/")
         limit, stop = page.locator(".field-limit_price"), page.locator(".field-stop_price")
@@ -209,8 +225,10 @@ def on_screen(page, selector: str) -> None:
     assert boxes, selector
     width = page.viewport_size["width"]
     for box in boxes:
-        assert 0 <= box["left"] and box["right"] <= width, f"{selector} off screen: {box}"
-        assert box["wrapLeft"] <= box["left"] and box["right"] <= box["wrapRight"] + 0.5, f"{selector} clipped: {box}"
+        assert box["left"] >= 0, f"{selector} off screen: {box}"
+        assert box["right"] <= width, f"{selector} off screen: {box}"
+        assert box["left"] >= box["wrapLeft"], f"{selector} clipped: {box}"
+        assert box["right"] <= box["wrapRight"] + 0.5, f"{selector} clipped: {box}"
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -255,7 +273,7 @@ def visual_order(page, selectors: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_tab_follows_what_the_screen_shows_first(people, site, browser, viewport):
-    alice, bob = people
+    alice, _ = people
     services.order_place(user=alice, symbol="ACME", side="buy", type="limit", quantity=1, limit_price="1.00")
     chat_services.stock_room_join(user=alice, symbol="ACME")
     group = chat_services.group_create(user=alice, title="Desk", member_usernames=["bob"])
@@ -278,7 +296,8 @@ def test_tab_follows_what_the_screen_shows_first(people, site, browser, viewport
         else:
             # Two columns: the chart, orders and about on the left; the ticket and room on the right.
             chart, ticket = page.locator(".chart-card").bounding_box(), page.locator("#ticket").bounding_box()
-            assert ticket["x"] > chart["x"] + chart["width"] - 1 and abs(ticket["y"] - chart["y"]) < 1
+            assert ticket["x"] > chart["x"] + chart["width"] - 1
+            assert abs(ticket["y"] - chart["y"]) < 1
 
         page.goto(f"{site.url}/chat/{group.pk}/")
         page.wait_for_selector(ONLINE)

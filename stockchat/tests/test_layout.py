@@ -80,7 +80,7 @@ def test_a_cut_conversation_title_keeps_its_whole_text_in_a_title(alice):
 def test_the_api_tokens_table_scrolls_inside_its_own_box(alice):
     account_services.api_token_create(user=alice, name="w" * 100)
     html = page(alice, reverse("api_tokens"))
-    assert re.search(r'<div class="table-wrap">\s*<table class="data">', html)
+    assert re.search(r'<div class="table-wrap">\s*<table class="data stack-narrow">', html)
 
 
 def test_quote_tables_put_the_price_before_the_company(alice):
