@@ -235,6 +235,7 @@ def on_screen(page, selector: str) -> None:
 def test_prices_and_the_cancel_button_are_on_screen_without_scrolling_sideways(people, site, browser, viewport):
     alice, _ = people
     services.watchlist_create(owner=alice, name="Favourites", symbols=["ACME", "BOLT"])
+    services.order_place(user=alice, symbol="ACME", side="buy", quantity=5)
     order = services.order_place(user=alice, symbol="BOLT", side="buy", type="limit", quantity=1, limit_price="1.00")
     with open_page(browser, site, alice, viewport=viewport) as watched:
         page = watched.page
@@ -242,6 +243,8 @@ def test_prices_and_the_cancel_button_are_on_screen_without_scrolling_sideways(p
             page.goto(f"{site.url}{path}")
             on_screen(page, "table.quotes [data-field=price]")
             on_screen(page, "table.quotes [data-field=change]")
+        on_screen(page, "button[aria-label='Remove BOLT from Favourites']")
+        on_screen(page, "tr[data-position-symbol] td:last-child")
         for path in ["/stocks/BOLT/", "/portfolio/"]:
             page.goto(f"{site.url}{path}")
             on_screen(page, f"button[aria-label='Cancel order {order.pk}']")
