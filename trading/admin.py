@@ -199,9 +199,7 @@ class OrderAdmin(ReadOnlyAdmin):
         cancelled = 0
         for order in queryset.filter(status=OrderStatus.NEW).select_related("account__user"):
             try:
-                services.order_cancel(
-                    user=order.account.user, order_id=order.pk, reason=f"Cancelled by {request.user} (staff)."
-                )
+                services.order_cancel(user=order.account.user, order_id=order.pk, reason=f"By {request.user} (staff).")
             except ServiceError:
                 continue
             cancelled += 1

@@ -1,6 +1,8 @@
 // The portfolio page's equity line: end-of-day equity from /api/v1/account/portfolio/history,
 // with a switch for how many days it covers. Needs the vendored lightweight-charts (global).
 
+import { money } from "./format.js";
+
 const holder = document.getElementById("equity-chart");
 const charts = window.LightweightCharts;
 
@@ -11,7 +13,9 @@ if (holder && charts) {
     // the template credits TradingView under the chart instead.
     layout: { background: { color: "#ffffff" }, textColor: "#17202a", attributionLogo: false },
     grid: { vertLines: { color: "#eef1f5" }, horzLines: { color: "#eef1f5" } },
-    localization: { priceFormatter: (value) => `$${value.toLocaleString("en-US", { maximumFractionDigits: 0 })}` },
+    // Cents, as every amount on the pages: an account that moved by less than a dollar still gets
+    // distinct axis labels ($99,999.50, $99,999.75) instead of a column of "$99,999".
+    localization: { priceFormatter: money },
   });
   const series = chart.addSeries(charts.AreaSeries, {
     lineColor: "#0b5cad",

@@ -19,12 +19,8 @@ export function signedMoney(text) {
   return `${r > 0 ? "+" : r < 0 ? "-" : ""}$${grouped(value, 2)}`;
 }
 
-export function price(text) {
-  const value = Number(text);
-  if (!Number.isFinite(value)) return "—";
-  const places = Math.abs(value * 100 - Math.round(value * 100)) > 1e-6 ? 4 : 2;
-  return `$${grouped(value, places)}`;
-}
+// A share price, as money: two decimals, like every amount on a page.
+export const price = money;
 
 export function percent(value) {
   if (!Number.isFinite(value)) return "—";

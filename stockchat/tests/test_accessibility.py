@@ -1,5 +1,6 @@
 """Every page's markup, read as a screen reader or keyboard user meets it: every form control has a
-label, ids are unique, headings start at one h1, images have text, buttons and links have names."""
+label, ids are unique, headings start at one h1, images have text, buttons and links have names, and
+every id an aria-* attribute points at exists."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts import services as account_services
 from chat import services as chat_services
 from trading import services
 from trading.tests.conftest import new_stock
@@ -17,6 +19,8 @@ pytestmark = pytest.mark.django_db
 
 FORM_CONTROLS = {"input", "select", "textarea"}
 UNLABELLED_TYPES = {"hidden", "submit", "button"}
+# Attributes that name other elements by id (a space-separated list).
+ID_REFERENCES = ("aria-describedby", "aria-labelledby", "aria-controls")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -34,11 +38,14 @@ class Page(HTMLParser):
         self.label_depth = 0
         self.named: list[dict] = []  # buttons and links, with the text inside them
         self.open_named: list[dict] = []
+        self.references: list[tuple[str, str, str]] = []  # (tag, attribute, id)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {name: value or "" for name, value in attrs}
         if "id" in attributes:
             self.ids.append(attributes["id"])
+        for name in ID_REFERENCES:
+            self.references += [(tag, name, target) for target in attributes.get(name, "").split()]
         if tag == "html":
             self.html_lang = attributes.get("lang")
         elif tag == "label":
@@ -83,6 +90,8 @@ def check(html: str, url: str) -> None:
     assert page.headings[0] == "h1", f"{url}: the first heading is {page.headings[0]}"
     for image in page.images:
         assert "alt" in image, f"{url}: an image without alt text"
+    for tag, attribute, target in page.references:
+        assert target in page.ids, f"{url}: <{tag} {attribute}> points at a missing id {target!r}"
     for entry in page.named:
         name = entry["text"].strip() or entry["attrs"].get("aria-label", "").strip()
         assert name, f"{url}: a <{entry['tag']}> with no accessible name ({entry['attrs']})"
@@ -98,6 +107,9 @@ def alice(make_user):
         services.account_open(user=person)
     services.order_place(user=user, symbol="ACME", side="buy", quantity=2)
     services.order_place(user=user, symbol="BOLT", side="buy", type="limit", quantity=1, limit_price="1.00")
+    cancelled = services.order_place(user=user, symbol="BOLT", side="buy", type="limit", quantity=1, limit_price="1.00")
+    services.order_cancel(user=user, order_id=cancelled.pk)
+    account_services.api_token_create(user=user, name="price export script")
     services.watchlist_create(owner=user, name="Favourites", symbols=["ACME", "BOLT"])
     services.watchlist_create(owner=user, name="Later", symbols=[])
     group = chat_services.group_create(user=user, title="Desk", member_usernames=["bob"])
@@ -112,6 +124,11 @@ def test_signed_out_pages(client):
         response = client.get(url)
         assert response.status_code == 200, url
         check(response.content.decode(), url)
+    # Sent back with errors: each field then points at its help text and at its error list.
+    response = client.post(reverse("signup"), {"username": "", "email": "x", "password1": "a", "password2": "b"})
+    html = response.content.decode()
+    assert 'aria-describedby="id_email_helptext id_email_error"' in html
+    check(html, "signup with errors")
 
 
 def test_signed_in_pages(alice):
@@ -128,6 +145,7 @@ def test_signed_in_pages(alice):
         reverse("conversation", args=[alice.group_id]),
         reverse("account"),
         reverse("password_change"),
+        reverse("api_tokens"),
     ]
     for url in urls:
         response = client.get(url)
@@ -148,6 +166,9 @@ def test_signed_in_pages(alice):
         ("<h2>x</h2><h1>y</h1>", "the first heading is h2"),
         ('<h1>x</h1><img src="a.png">', "without alt text"),
         ('<h1>x</h1><button type="submit"> </button>', "no accessible name"),
+        ('<h1>x</h1><input aria-label="q" aria-describedby="q_helptext">', "missing id 'q_helptext'"),
+        ('<h1 id="t">x</h1><section aria-labelledby="t gone"></section>', "missing id 'gone'"),
+        ('<h1>x</h1><button aria-controls="menu">Menu</button>', "missing id 'menu'"),
     ],
 )
 def test_the_checks_catch_what_they_look_for(body, problem):

@@ -3,11 +3,13 @@ by scrolling, presence and member management, watchlists, the equity chart and t
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from accounts import services as account_services
 from chat import services as chat_services
 from chat.models import Message
 from chat.selectors import UNREAD_COUNT_CAP
@@ -144,6 +146,15 @@ def test_the_portfolio_equity_chart_and_the_order_ticket_fields(people, site, br
     services.order_place(user=alice, symbol="ACME", side="buy", quantity=5)
     with open_page(browser, site, alice) as watched:
         page = watched.page
+        # The chart draws its axis labels on a canvas: record the text it draws.
+        page.add_init_script(
+            """const fillText = CanvasRenderingContext2D.prototype.fillText;
+            window.drawnText = [];
+            CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+                window.drawnText.push(String(text));
+                return fillText.call(this, text, ...rest);
+            };"""
+        )
         page.goto(f"{site.url}/portfolio/")
         for days in (30, 90):
             if days != 30:
@@ -154,6 +165,12 @@ def test_the_portfolio_equity_chart_and_the_order_ticket_fields(people, site, br
             chart = f"#equity-chart[data-loaded-days='{days}'][data-point-count='{points}']"
             page.wait_for_selector(chart, state="attached")
         assert page.get_attribute("button[data-equity-days='90']", "aria-pressed") == "true"
+        # The price axis: several distinct amounts in dollars and cents (an account that has not
+        # moved a dollar once read "$99,999" on every line).
+        page.wait_for_function("() => window.drawnText.filter((t) => t.startsWith('$')).length >= 3")
+        labels = set(page.evaluate("() => window.drawnText.filter((t) => t.startsWith('$'))"))
+        assert all(re.fullmatch(r"\$[\d,]+\.\d\d", label) for label in labels), labels
+        assert len(labels) >= 3, labels
 
         page.goto(f"{site.url}/stocks/ACME/")
         limit, stop = page.locator(".field-limit_price"), page.locator(".field-stop_price")
@@ -172,16 +189,124 @@ def test_the_portfolio_equity_chart_and_the_order_ticket_fields(people, site, br
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_no_page_is_wider_than_the_screen(people, site, browser, viewport):
     alice, bob = people
-    services.watchlist_create(owner=alice, name="Favourites", symbols=["ACME", "BOLT"])
-    group = chat_services.group_create(user=alice, title="Morning traders", member_usernames=["bob"])
+    # Names people choose, as long as the forms allow and without a space to break at.
+    alice.username = "a" * 150
+    alice.save(update_fields=["username"])
+    watchlist = "w" * 80
+    services.watchlist_create(owner=alice, name=watchlist, symbols=["ACME", "BOLT"])
+    group = chat_services.group_create(user=alice, title="g" * 100, member_usernames=["bob"])
     chat_services.message_send(user=bob, conversation_id=group.pk, body="A long word: " + "x" * 300)
+    account_services.api_token_create(user=alice, name="t" * 100)
+    services.order_place(user=alice, symbol="BOLT", side="buy", type="limit", quantity=1, limit_price="1.00")
+    paths = ["/", "/dashboard/", "/stocks/", "/stocks/ACME/", "/stocks/BOLT/", "/portfolio/", f"/chat/{group.pk}/"]
     with open_page(browser, site, alice, viewport=viewport) as watched:
         page = watched.page
-        for path in ["/", "/dashboard/", "/stocks/", "/stocks/ACME/", "/portfolio/", f"/chat/{group.pk}/"]:
+        for path in [*paths, "/accounts/me/", "/accounts/tokens/"]:
             page.goto(f"{site.url}{path}")
             page.wait_for_selector(ONLINE)
             overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{path} is {overflow}px wider than the {viewport['width']}px screen"
+            # The header keeps the whole name for a pointer to show, whatever the screen shows of it.
+            assert page.get_attribute(".nav-username", "title") == alice.username
+        shoot(page, "long-names-chat")
+
+
+def on_screen(page, selector: str) -> None:
+    """Every element ``selector`` matches is within the screen's width and not clipped by a
+    scrolling box around it (the table's .table-wrap)."""
+    boxes = page.eval_on_selector_all(
+        selector,
+        """(elements) => elements.map((element) => {
+            const box = element.getBoundingClientRect();
+            const wrap = element.closest('.table-wrap')?.getBoundingClientRect() || { left: 0, right: innerWidth };
+            return { left: box.left, right: box.right, wrapLeft: wrap.left, wrapRight: wrap.right };
+        })""",
+    )
+    assert boxes, selector
+    width = page.viewport_size["width"]
+    for box in boxes:
+        assert box["left"] >= 0, f"{selector} off screen: {box}"
+        assert box["right"] <= width, f"{selector} off screen: {box}"
+        assert box["left"] >= box["wrapLeft"], f"{selector} clipped: {box}"
+        assert box["right"] <= box["wrapRight"] + 0.5, f"{selector} clipped: {box}"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_prices_and_the_cancel_button_are_on_screen_without_scrolling_sideways(people, site, browser, viewport):
+    alice, _ = people
+    services.watchlist_create(owner=alice, name="Favourites", symbols=["ACME", "BOLT"])
+    services.order_place(user=alice, symbol="ACME", side="buy", quantity=5)
+    order = services.order_place(user=alice, symbol="BOLT", side="buy", type="limit", quantity=1, limit_price="1.00")
+    with open_page(browser, site, alice, viewport=viewport) as watched:
+        page = watched.page
+        for path in ["/stocks/", "/dashboard/"]:
+            page.goto(f"{site.url}{path}")
+            on_screen(page, "table.quotes [data-field=price]")
+            on_screen(page, "table.quotes [data-field=change]")
+        on_screen(page, "button[aria-label='Remove BOLT from Favourites']")
+        on_screen(page, "tr[data-position-symbol] td:last-child")
+        for path in ["/stocks/BOLT/", "/portfolio/"]:
+            page.goto(f"{site.url}{path}")
+            on_screen(page, f"button[aria-label='Cancel order {order.pk}']")
+            on_screen(page, f"tr[data-order-id='{order.pk}'] [data-order-field=status]")
+        shoot(page, "open-order")
+        page.click(f"button[aria-label='Cancel order {order.pk}']")
+        page.wait_for_selector(f"tr[data-order-id='{order.pk}'] .status-canceled")
+
+
+def tab_order(page, selectors: list[str]) -> list[str]:
+    """``selectors`` in the order Tab reaches the first focusable element inside each."""
+    page.locator("body").focus()
+    reached: list[str] = []
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        hit = page.evaluate("(selectors) => selectors.find((s) => document.activeElement.closest(s))", selectors)
+        if hit and hit not in reached:
+            reached.append(hit)
+        if len(reached) == len(selectors):
+            break
+    return reached
+
+
+def visual_order(page, selectors: list[str]) -> list[str]:
+    """``selectors`` in reading order on screen: top to bottom, then left to right."""
+    boxes = {s: page.locator(s).first.bounding_box() for s in selectors}
+    return sorted(selectors, key=lambda s: (round(boxes[s]["y"]), boxes[s]["x"]))
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_tab_follows_what_the_screen_shows_first(people, site, browser, viewport):
+    alice, _ = people
+    services.order_place(user=alice, symbol="ACME", side="buy", type="limit", quantity=1, limit_price="1.00")
+    chat_services.stock_room_join(user=alice, symbol="ACME")
+    group = chat_services.group_create(user=alice, title="Desk", member_usernames=["bob"])
+    with open_page(browser, site, alice, viewport=viewport) as watched:
+        page = watched.page
+        page.goto(f"{site.url}/stocks/ACME/")
+        page.wait_for_selector(ONLINE)
+        sections = [
+            ".chart-card",
+            "#ticket",
+            "#room",
+            "section:has(#open-orders-heading)",
+            "section:has(#profile-heading)",
+        ]
+        # The about section holds nothing focusable here (no website): Tab stops at the four before it.
+        assert tab_order(page, sections[:4]) == sections[:4]
+        if viewport == PHONE:
+            # One column: exactly the order Tab takes.
+            assert visual_order(page, sections) == sections
+        else:
+            # Two columns: the chart, orders and about on the left; the ticket and room on the right.
+            chart, ticket = page.locator(".chart-card").bounding_box(), page.locator("#ticket").bounding_box()
+            assert ticket["x"] > chart["x"] + chart["width"] - 1
+            assert abs(ticket["y"] - chart["y"]) < 1
+
+        page.goto(f"{site.url}/chat/{group.pk}/")
+        page.wait_for_selector(ONLINE)
+        parts = [".chat-pane", ".chat-sidebar"]
+        assert tab_order(page, parts) == parts
+        assert visual_order(page, parts) == parts
 
 
 def test_unread_badges_count_live_and_clear_when_read_elsewhere(people, site, browser):

@@ -303,7 +303,7 @@ def _close(order_id: int, event: str, *, reason: str = "") -> Order:
     return order
 
 
-def order_cancel(*, user, order_id: int, reason: str = "Cancelled by the owner.") -> Order:
+def order_cancel(*, user, order_id: int, reason: str = "By the owner.") -> Order:
     """Cancel ``user``'s open order and release what it held.
 
     Someone else's order is not found; a filled or closed order is an error.
@@ -328,7 +328,7 @@ def orders_expire_day(*, submitted_before: datetime | None = None) -> int:
     expired = 0
     for order_id in ids:
         try:
-            _close(order_id, OrderEvent.EXPIRE, reason="Day order expired at the end of the trading day.")
+            _close(order_id, OrderEvent.EXPIRE, reason="A day order, at the end of the trading day.")
         except ServiceError:
             continue
         expired += 1

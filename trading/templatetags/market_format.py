@@ -55,12 +55,8 @@ def signed_money(value: object) -> str:
 
 @register.filter
 def price(value: object) -> str:
-    """A share price: two decimals, more only when the price has them (``12.3456``)."""
-    amount = _decimal(value)
-    if amount is None:
-        return "—"
-    places = 4 if amount.quantize(CENT) != amount else 2
-    return f"${_grouped(amount, places)}"
+    """A share price, as money: two decimals (``12.3456`` → ``$12.35``), like every amount on a page."""
+    return money(value)
 
 
 @register.filter

@@ -182,7 +182,9 @@ def test_formatting_filters():
     assert money(Decimal("-1234.5")) == "-$1,234.50"
     assert signed_money("1.005") == "+$1.01"
     assert signed_money("0") == "$0.00"
-    assert price("12.3456") == "$12.3456"
+    # Every amount on a page has two decimals, a price with sub-cent digits too.
+    assert price("12.3456") == "$12.35"
+    assert price("64.5364") == "$64.54"
     assert price("12.30") == "$12.30"
     assert percent("-0.404") == "-0.40%"
     assert (updown("1"), updown("-0.01"), updown("0"), updown(None)) == ("up", "down", "flat", "flat")
