@@ -58,6 +58,7 @@ class Watched:
         self.page = page
         self.dialogs: list[str] = []
         self.problems: list[str] = []
+        self._server_down = False
         page.on("dialog", self._dialog)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         page.on("console", self._console)
@@ -66,12 +67,25 @@ class Watched:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
+    @contextlib.contextmanager
+    def server_down(self):
+        """While the test has stopped the server: any load the page starts then (a lazy favicon,
+        a fetch) is refused, which is expected; such refusals are not counted as problems."""
+        self._server_down = True
+        try:
+            yield
+        finally:
+            self._server_down = False
+
     def _console(self, message) -> None:
         text = message.text
+        if self._server_down and text.startswith("Failed to load resource: net::ERR_CONNECTION_"):
+            return
         if text.endswith("status of 400 (Bad Request)"):
             return  # a form sent back with its errors: by design
         if "Content Security Policy" in text or (message.type == "error" and "WebSocket" not in text):
-            self.problems.append(text)
+            url = (message.location or {}).get("url")
+            self.problems.append(f"{text} ({url})" if url else text)
 
 
 @contextlib.contextmanager
@@ -87,8 +101,8 @@ def open_page(browser, site: Site, user=None, viewport=DESKTOP, **context_option
         prepare(page)
         watched = Watched(page)
         yield watched
-        assert watched.problems == []
-        assert watched.dialogs == []
+        assert watched.problems == [], watched.problems
+        assert watched.dialogs == [], watched.dialogs
     finally:
         context.close()
 
