@@ -735,7 +735,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--accounts", type=int, default=1000, help="accounts the spread order load uses")
     parser.add_argument("--http-seconds", type=float, default=4.0)
-    parser.add_argument("--http-runs", type=int, default=2, help="runs per orders and API figure; the median")
+    parser.add_argument("--http-runs", type=int, default=3, help="runs per orders and API figure; the median")
     parser.add_argument(
         "--web-processes",
         type=int,
@@ -811,8 +811,8 @@ def render(args, results: dict) -> None:
         "otherwise; `DJANGO_DEBUG=false`; throwaway PostgreSQL "
         "(`fsync=off`, `synchronous_commit=off`) and Redis; per-user chat and order rate limits raised out of the "
         "way (`STOCKCHAT_CHAT_SENDS_PER_MINUTE`, `STOCKCHAT_ORDER_RATE`); no TLS (`DJANGO_SECURE_SSL_REDIRECT=false`).",
-        f"- Options: `{options}`. Orders and API figures are the median of `--http-runs` runs of `--http-seconds` "
-        "each (by default 2 of 4 s, where one server took 3 of 5 s), so that measuring both servers keeps "
+        f"- Options: `{options}`. Every figure is the median of three runs unless the options say otherwise; "
+        "orders and API runs last `--http-seconds` (4 s by default) so that measuring both servers keeps "
         "`make bench` under about 15 minutes.",
         "",
     ]
