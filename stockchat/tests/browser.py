@@ -67,6 +67,11 @@ class Watched:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
+    def open(self, url: str) -> None:
+        """Go to ``url`` and wait until the page's socket is up, so live updates reach it."""
+        self.page.goto(url)
+        self.page.wait_for_selector(ONLINE)
+
     @contextlib.contextmanager
     def server_down(self):
         """While the test has stopped the server: any load the page starts then (a lazy favicon,

@@ -55,8 +55,7 @@ def test_stock_mentions_link_live_and_after_a_reload_and_unknown_ones_stay_text(
     text = "Watching $ACME, not $NOPE <b>$BOLT</b>"
     with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
         for watched in (a, b):
-            watched.page.goto(url)
-            watched.page.wait_for_selector(ONLINE)
+            watched.open(url)
         a.page.fill("#id_body", text)
         a.page.press("#id_body", "Enter")
         for watched in (a, b):
@@ -107,8 +106,7 @@ def test_the_member_count_follows_leaves_and_joins_live(people, site, browser, m
     count = "() => document.querySelector('[data-member-count]').textContent"
     with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
         for watched in (a, b):
-            watched.page.goto(url)
-            watched.page.wait_for_selector(ONLINE)
+            watched.open(url)
         assert a.page.evaluate(count) == "2"
         b.page.click("button:has-text('Leave group')")
         a.page.wait_for_selector(f"#member-list [data-member-id='{bob.pk}']", state="detached")

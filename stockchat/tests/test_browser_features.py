@@ -102,8 +102,7 @@ def test_an_owner_adds_and_removes_a_member_and_everyone_sees_it(people, site, b
     url = f"{site.url}/chat/{group.pk}/"
     with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
         for watched in (a, b):
-            watched.page.goto(url)
-            watched.page.wait_for_selector(ONLINE)
+            watched.open(url)
         assert b.page.locator("#id_member_username").count() == 0
         a.page.fill("#id_member_username", "nobody-here")
         a.page.click("button:has-text('Add')")
@@ -314,10 +313,8 @@ def test_unread_badges_count_live_and_clear_when_read_elsewhere(people, site, br
     group = chat_services.group_create(user=alice, title="Morning traders", member_usernames=["bob"])
     direct = chat_services.direct_start(user=alice, other_username="bob")
     with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
-        a.page.goto(f"{site.url}/chat/{group.pk}/")
-        b.page.goto(f"{site.url}/dashboard/")
-        for watched in (a, b):
-            watched.page.wait_for_selector(ONLINE)
+        a.open(f"{site.url}/chat/{group.pk}/")
+        b.open(f"{site.url}/dashboard/")
         badge = f"[data-conversation-list] [data-conversation-id='{group.pk}'] [data-unread]"
         for n in (1, 2):
             a.page.fill("#id_body", f"news {n}")
@@ -340,10 +337,8 @@ def test_a_live_unread_badge_reads_99_plus_at_the_cap(people, site, browser):
     group = chat_services.group_create(user=alice, title="Busy room", member_usernames=["bob"])
     pile_of_messages(alice, group, UNREAD_COUNT_CAP - 2)
     with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
-        a.page.goto(f"{site.url}/chat/{group.pk}/")
-        b.page.goto(f"{site.url}/dashboard/")
-        for watched in (a, b):
-            watched.page.wait_for_selector(ONLINE)
+        a.open(f"{site.url}/chat/{group.pk}/")
+        b.open(f"{site.url}/dashboard/")
         badge = f"[data-conversation-list] [data-conversation-id='{group.pk}'] [data-unread]"
         assert b.page.text_content(badge) == "98 unread"
         # The third message past 98 finds the count at the cap: it stays there.

@@ -80,8 +80,7 @@ def test_two_people_chat_live_and_hostile_text_stays_inert(people, site, browser
     url = f"{site.url}/chat/{conversation.pk}/"
     with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
         for watched in (a, b):
-            watched.page.goto(url)
-            watched.page.wait_for_selector(ONLINE)
+            watched.open(url)
         a.page.fill("#id_body", "Anyone watching $ACME today?")
         b.page.wait_for_selector("#typing-indicator:has-text('alice is typing')")
         a.page.press("#id_body", "Enter")
