@@ -31,6 +31,12 @@ SIGNIN_FAILED_TEMPLATE = "accounts/signin_failed.html"
 ERROR_SIGNIN_FAILED = "Sign-in did not complete. Please start again."
 # Answers to prompt=none meaning "the person must sign in again" (OIDC Core 3.1.2.6).
 SIGNED_OUT_AT_PROVIDER = frozenset({"login_required", "interaction_required", "consent_required"})
+# The only claims the userinfo endpoint may add: profile details. The userinfo
+# answer is not signed, so anything that grants rights (groups, roles) or names
+# the person (sub, iss) is taken from the verified ID token alone.
+USERINFO_PROFILE_CLAIMS = frozenset(
+    {"email", "email_verified", "given_name", "family_name", "name", "preferred_username", "cognito:username"}
+)
 
 
 class ProviderBackend(OIDCAuthenticationBackend):
@@ -64,14 +70,15 @@ class ProviderBackend(OIDCAuthenticationBackend):
 
         Groups and the subject always come from the verified ID token (Cognito
         puts ``cognito:groups`` there); userinfo only fills in missing profile
-        claims, and only when it describes the same subject.
+        claims (``USERINFO_PROFILE_CLAIMS``), and only when it describes the
+        same subject. A groups claim that only userinfo carries grants nothing.
         """
         claims = dict(payload)
         if getattr(settings, "OIDC_OP_USER_ENDPOINT", ""):
             extra = super().get_userinfo(access_token, id_token, payload)
             if isinstance(extra, dict) and extra.get("sub") == payload["sub"]:
-                for key, value in extra.items():
-                    claims.setdefault(key, value)
+                for key in USERINFO_PROFILE_CLAIMS & extra.keys():
+                    claims.setdefault(key, extra[key])
         return claims
 
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]):

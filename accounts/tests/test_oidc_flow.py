@@ -87,6 +87,49 @@ def test_groups_follow_the_provider_at_each_sign_in(oidc_settings, oidc_provider
     assert (me["groups"], me["is_staff"], me["is_superuser"]) == (["premium"], False, False)
 
 
+def provider_changes_user_after_issuing_tokens(monkeypatch, provider, sub: str, **claims) -> None:
+    """The provider's record of ``sub`` becomes ``claims`` between the token exchange and the userinfo call.
+
+    The ID token is signed with the claims of the sign-in; the userinfo
+    endpoint answers with whatever the provider holds when it is asked, so
+    from then on the two differ, as when userinfo is served by another system
+    than the one signing tokens.
+    """
+    real_get_token = oidc.ProviderBackend.get_token
+
+    def get_token(self, payload):
+        tokens = real_get_token(self, payload)
+        provider.set_user(sub, **claims)
+        return tokens
+
+    monkeypatch.setattr(oidc.ProviderBackend, "get_token", get_token)
+
+
+def test_groups_only_in_userinfo_grant_nothing(oidc_settings, oidc_provider, unique_sub, monkeypatch):
+    profile = {"email": "mallory@example.com", "cognito:username": "mallory"}
+    oidc_provider.set_user(unique_sub, **profile)
+    provider_changes_user_after_issuing_tokens(
+        monkeypatch, oidc_provider, unique_sub, **profile, given_name="Mallory", **{"cognito:groups": ["admin"]}
+    )
+    client = Client()
+    assert sign_in(client, oidc_provider, unique_sub).status_code == 302
+    me = signed_in_user(client)
+    assert (me["groups"], me["is_staff"], me["is_superuser"]) == ([], False, False)
+    # Userinfo still completes the profile: the fix limits what it may add, not whether it is read.
+    assert get_user_model().objects.get(identities__subject=unique_sub).first_name == "Mallory"
+
+
+def test_groups_in_the_id_token_count_whatever_userinfo_says(oidc_settings, oidc_provider, unique_sub, monkeypatch):
+    oidc_provider.set_user(unique_sub, **{**COGNITO_CLAIMS, "cognito:groups": ["admin"]})
+    provider_changes_user_after_issuing_tokens(
+        monkeypatch, oidc_provider, unique_sub, **{**COGNITO_CLAIMS, "cognito:groups": []}
+    )
+    client = Client()
+    sign_in(client, oidc_provider, unique_sub)
+    me = signed_in_user(client)
+    assert (me["groups"], me["is_staff"], me["is_superuser"]) == (["admin"], True, True)
+
+
 def test_same_subject_with_a_changed_email_is_the_same_user(oidc_settings, oidc_provider, unique_sub):
     oidc_provider.set_user(unique_sub, **COGNITO_CLAIMS)
     first = Client()
