@@ -158,9 +158,11 @@ if AUTH_PROVIDER != "local":
 # Provider groups (cognito:groups) that make a user staff or superuser at each sign-in.
 STOCKCHAT_STAFF_GROUPS = env_list(ENV, "STOCKCHAT_STAFF_GROUPS")
 STOCKCHAT_SUPERUSER_GROUPS = env_list(ENV, "STOCKCHAT_SUPERUSER_GROUPS")
-# Failed sign-in attempts allowed per window, per user name and per client address.
-STOCKCHAT_LOGIN_ATTEMPTS_PER_USER = env_int(ENV, "STOCKCHAT_LOGIN_ATTEMPTS_PER_USER", 5)
-STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS = env_int(ENV, "STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS", 20)
+# Failed sign-in attempts allowed per window: per account from one client address, per
+# client address over all accounts, and per account over all addresses (accounts/ratelimit.py).
+STOCKCHAT_LOGIN_ATTEMPTS_PER_USER = env_int(ENV, "STOCKCHAT_LOGIN_ATTEMPTS_PER_USER", 5, minimum=1)
+STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS = env_int(ENV, "STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS", 20, minimum=1)
+STOCKCHAT_LOGIN_ATTEMPTS_PER_ACCOUNT = env_int(ENV, "STOCKCHAT_LOGIN_ATTEMPTS_PER_ACCOUNT", 50, minimum=1)
 STOCKCHAT_LOGIN_WINDOW_SECONDS = env_int(ENV, "STOCKCHAT_LOGIN_WINDOW_SECONDS", 15 * 60)
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,

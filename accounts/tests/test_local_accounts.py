@@ -178,6 +178,46 @@ def test_failed_sign_ins_are_limited_per_user_name(make_user, settings):
     assert client.post("/accounts/login/", {"username": "bob", "password": PASSWORD}).status_code == 302
 
 
+def test_failing_from_another_address_does_not_lock_the_owner_out(make_user, settings):
+    make_user("alice")
+    attacker = Client(REMOTE_ADDR="198.51.100.66")
+    for _ in range(settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_USER + 3):
+        failed_attempt(attacker)
+    # The attacker's address is done with alice, even with the right password ...
+    assert attacker.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 429
+    # ... while alice, from her own address, signs in.
+    owner = Client(REMOTE_ADDR="203.0.113.10")
+    assert owner.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
+
+
+def test_guessing_from_many_addresses_is_bounded_and_the_owner_still_gets_in(make_user, settings):
+    settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_USER = 3
+    settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_ACCOUNT = 6
+    make_user("alice")
+    guessers = [Client(REMOTE_ADDR=f"198.51.100.{n}") for n in range(1, 5)]
+    answers = [[failed_attempt(guesser).status_code for _ in range(3)] for guesser in guessers[:2]]
+    assert answers == [[200, 200, 200]] * 2  # six failures on alice: she is under attack
+    # Each further address gets one guess at alice and is then refused for her.
+    for guesser in guessers[2:]:
+        assert failed_attempt(guesser).status_code == 200
+        assert guesser.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 429
+    owner = Client(REMOTE_ADDR="203.0.113.10")
+    assert owner.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
+
+
+def test_signing_in_to_ones_own_account_does_not_reset_the_address_budget(make_user, settings):
+    settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS = 4
+    make_user("alice")
+    make_user("mallory")
+    client = Client()
+    for n in range(3):
+        failed_attempt(client, f"guess-{n}")
+    assert client.post("/accounts/login/", {"username": "mallory", "password": PASSWORD}).status_code == 302
+    client.post("/accounts/logout/")
+    failed_attempt(client, "guess-3")
+    assert client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 429
+
+
 def test_failed_sign_ins_are_limited_per_address(make_user, settings):
     settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS = 4
     make_user("alice")
