@@ -85,6 +85,8 @@ MIDDLEWARE = [
     # --- end deployment ---
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files stay cacheable), before sessions (sees the session cookie set).
+    "stockchat.cache_control.private_response_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
