@@ -7,4 +7,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the authentication schemes with drf-spectacular.
-        from accounts import schema  # noqa: F401
+        # Registers the password-reset mail check.
+        from accounts import (
+            checks,  # noqa: F401
+            schema,  # noqa: F401
+        )

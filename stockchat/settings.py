@@ -21,6 +21,7 @@ from stockchat.database import database_settings
 from stockchat.deploy.config import csp_directives, storage_config
 from stockchat.deploy.logs import logging_config
 from stockchat.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
+from stockchat.mail import mail_settings
 
 ENV = os.environ
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -170,6 +171,9 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "accounts.middleware.ProviderSessionRefresh",
 )
+# --- E-mail: password resets, through SMTP (EMAIL_URL) or Amazon SES (STOCKCHAT_EMAIL_BACKEND=ses) ---
+# Without either: the console in debug; with debug off an ERROR log line per message (stockchat/mail.py).
+globals().update(mail_settings(ENV, debug=DEBUG))
 # Cookies travel over HTTPS only in production; the session cookie is never
 # readable from scripts. Lax keeps the provider's redirect back signed in.
 SESSION_COOKIE_SECURE = not DEBUG
