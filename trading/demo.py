@@ -1,5 +1,8 @@
 """Demo market for `make run`: fictional companies, a year of daily bars, recent minute bars.
 
+The companies are ``trading/data/listing.csv``, imported with the same service
+as ``manage.py import_assets``; this module adds their simulated prices.
+
 Prices are a seeded random walk per stock, so every load produces the same
 series (anchored at the day it is loaded). Rows are bulk-inserted so loading
 stays quick. Loading again leaves existing stocks and accounts as they are.
@@ -12,6 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -20,60 +24,60 @@ from django.utils import timezone
 
 from accounts.demo import DEMO_ADMIN, DEMO_TRADERS
 from trading import services
-from trading.models import BarInterval, Company, Order, PriceBar, Quote, Stock
+from trading.market.listing import ListingFileError, read_listing_file
+from trading.models import BarInterval, Order, PriceBar, Quote, Stock
 
-PREMIUM_GROUP = "premium"
+LISTING_FILE = Path(__file__).resolve().parent / "data" / "listing.csv"
+PREMIUM_GROUP = "premium"  # the listing file's ``restricted`` group for QNTM and ORBT
 PRICE_STEP = Decimal("0.0001")
 DAILY_BARS_DAYS = 365
 MINUTE_BARS = 120
 
 
 @dataclass(frozen=True)
-class DemoCompany:
+class DemoSeries:
+    """Where a demo stock's simulated history starts and how much it moves."""
+
     symbol: str
-    name: str
-    sector: str
     price: float
     volatility: float  # annualised
-    description: str
-    premium: bool = False
 
 
+# The companies themselves (names, sectors, who may see them) are the listing file, imported
+# as a production site imports its own; these are only the seeds of their simulated prices.
 DEMO_COMPANIES = (
-    DemoCompany("ACME", "Acme Anvil Works", "Industrials", 84.0, 0.25, "Drop-forged anvils and precision hoists."),
-    DemoCompany("BRCK", "Brickfield Homes", "Real Estate", 41.5, 0.28, "Builds starter homes in new suburbs."),
-    DemoCompany("CLDW", "Cloudwise Software", "Technology", 212.0, 0.38, "Planning software for cloud budgets."),
-    DemoCompany("DLTA", "Delta Freight Lines", "Industrials", 57.2, 0.30, "Rail and road freight across the plains."),
-    DemoCompany("EVRG", "Evergreen Power", "Utilities", 33.8, 0.16, "Wind and hydro power for three states."),
-    DemoCompany("FRSH", "Fresh Basket Markets", "Consumer Staples", 26.4, 0.20, "Neighbourhood grocery stores."),
-    DemoCompany("GLDN", "Golden Grain Foods", "Consumer Staples", 63.1, 0.18, "Breakfast cereals and baking flour."),
-    DemoCompany("HLIX", "Helix Therapeutics", "Health Care", 118.0, 0.55, "Gene therapies for rare diseases."),
-    DemoCompany("IRON", "Ironclad Security", "Technology", 74.9, 0.42, "Network security appliances."),
-    DemoCompany("JETS", "Jetstream Airways", "Industrials", 18.7, 0.45, "A low-cost regional airline."),
-    DemoCompany("KITE", "Kite Outdoor Gear", "Consumer Discretionary", 45.6, 0.33, "Tents, packs and kites."),
-    DemoCompany("LUMN", "Lumen Optics", "Technology", 152.3, 0.40, "Lasers and lenses for chip makers."),
-    DemoCompany("MDWS", "Meadows Dairy", "Consumer Staples", 22.1, 0.17, "A dairy cooperative's listed arm."),
-    DemoCompany("NOVA", "Nova Motors", "Consumer Discretionary", 96.4, 0.60, "Electric city cars and scooters."),
-    DemoCompany("OCNS", "Oceanside Shipping", "Industrials", 29.9, 0.35, "Container ships on Pacific routes."),
-    DemoCompany("PIXL", "Pixel Studios", "Communication Services", 67.3, 0.48, "Animated films and games."),
-    DemoCompany("QRRY", "Quarry Materials", "Materials", 38.6, 0.27, "Gravel, sand and cement."),
-    DemoCompany("RIVR", "Riverbank Financial", "Financials", 52.0, 0.24, "A regional bank with 300 branches."),
-    DemoCompany("SOLR", "Solaris Panels", "Energy", 14.2, 0.58, "Rooftop solar panels and batteries."),
-    DemoCompany("TIDE", "Tidewater Utilities", "Utilities", 47.5, 0.15, "Water and wastewater services."),
-    DemoCompany("UMBR", "Umbrella Insurance", "Financials", 88.8, 0.22, "Home and car insurance."),
-    DemoCompany("VRTX", "Vertex Robotics", "Technology", 134.7, 0.50, "Warehouse robots."),
-    DemoCompany("WAVE", "Wave Telecom", "Communication Services", 19.3, 0.21, "Mobile and fibre broadband."),
-    DemoCompany("XTAL", "Crystal Semiconductors", "Technology", 241.0, 0.52, "Power chips for electric cars."),
-    DemoCompany("YARN", "Yarnspinner Apparel", "Consumer Discretionary", 31.2, 0.31, "Knitwear and socks."),
-    DemoCompany("ZEST", "Zest Beverages", "Consumer Staples", 55.0, 0.19, "Sparkling juices and iced teas."),
-    DemoCompany("ATLS", "Atlas Mining", "Materials", 71.4, 0.44, "Copper and lithium mines."),
-    DemoCompany("BEAM", "Beam Medical Devices", "Health Care", 103.5, 0.29, "Imaging scanners for clinics."),
-    DemoCompany("CRUX", "Crux Oil & Gas", "Energy", 61.7, 0.37, "Natural gas wells and pipelines."),
-    DemoCompany("DOCK", "Dockside REIT", "Real Estate", 24.8, 0.23, "Warehouses near ports."),
-    DemoCompany(
-        "QNTM", "Quantum Lattice", "Technology", 318.0, 0.70, "Quantum computers for research labs.", premium=True
-    ),
-    DemoCompany("ORBT", "Orbital Launch", "Industrials", 142.0, 0.65, "Small-satellite launches.", premium=True),
+    DemoSeries("ACME", 84.0, 0.25),
+    DemoSeries("BRCK", 41.5, 0.28),
+    DemoSeries("CLDW", 212.0, 0.38),
+    DemoSeries("DLTA", 57.2, 0.30),
+    DemoSeries("EVRG", 33.8, 0.16),
+    DemoSeries("FRSH", 26.4, 0.20),
+    DemoSeries("GLDN", 63.1, 0.18),
+    DemoSeries("HLIX", 118.0, 0.55),
+    DemoSeries("IRON", 74.9, 0.42),
+    DemoSeries("JETS", 18.7, 0.45),
+    DemoSeries("KITE", 45.6, 0.33),
+    DemoSeries("LUMN", 152.3, 0.40),
+    DemoSeries("MDWS", 22.1, 0.17),
+    DemoSeries("NOVA", 96.4, 0.60),
+    DemoSeries("OCNS", 29.9, 0.35),
+    DemoSeries("PIXL", 67.3, 0.48),
+    DemoSeries("QRRY", 38.6, 0.27),
+    DemoSeries("RIVR", 52.0, 0.24),
+    DemoSeries("SOLR", 14.2, 0.58),
+    DemoSeries("TIDE", 47.5, 0.15),
+    DemoSeries("UMBR", 88.8, 0.22),
+    DemoSeries("VRTX", 134.7, 0.50),
+    DemoSeries("WAVE", 19.3, 0.21),
+    DemoSeries("XTAL", 241.0, 0.52),
+    DemoSeries("YARN", 31.2, 0.31),
+    DemoSeries("ZEST", 55.0, 0.19),
+    DemoSeries("ATLS", 71.4, 0.44),
+    DemoSeries("BEAM", 103.5, 0.29),
+    DemoSeries("CRUX", 61.7, 0.37),
+    DemoSeries("DOCK", 24.8, 0.23),
+    DemoSeries("QNTM", 318.0, 0.70),
+    DemoSeries("ORBT", 142.0, 0.65),
 )
 
 DEMO_ORDERS = (
@@ -98,7 +102,7 @@ def _bar(rng: random.Random, open_: float, close: float, spread: float) -> tuple
     return o, high, low, c
 
 
-def demo_bars(company: DemoCompany, stock: Stock, now: datetime) -> list[PriceBar]:
+def demo_bars(company: DemoSeries, stock: Stock, now: datetime) -> list[PriceBar]:
     """A year of weekday daily bars ending yesterday, then minute bars up to ``now``."""
     rng = random.Random(f"stockchat-demo-{company.symbol}")  # noqa: S311 (a seeded, repeatable walk)
     daily_sigma = company.volatility / math.sqrt(252)
@@ -155,26 +159,20 @@ def demo_bars(company: DemoCompany, stock: Stock, now: datetime) -> list[PriceBa
 
 @transaction.atomic
 def _load_market(log, now: datetime) -> None:
-    premium, _ = Group.objects.get_or_create(name=PREMIUM_GROUP)
+    rows, errors = read_listing_file(LISTING_FILE)
+    if errors:
+        raise ListingFileError(LISTING_FILE, errors)
     existing = set(Stock.objects.values_list("symbol", flat=True))
-    new = [c for c in DEMO_COMPANIES if c.symbol not in existing]
-    if not new:
+    # Stocks already listed stay as they are (an admin may have changed them since).
+    new_rows = [row for row in rows if row.symbol not in existing]
+    if not new_rows:
         return
+    services.listing_import(rows=new_rows, path=str(LISTING_FILE))
+    series = {demo.symbol: demo for demo in DEMO_COMPANIES}
     bars: list[PriceBar] = []
     quotes: list[Quote] = []
-    for demo in new:
-        company, _ = Company.objects.get_or_create(
-            name=demo.name,
-            defaults={
-                "sector": demo.sector,
-                "description": demo.description,
-                "website": f"https://{demo.symbol.lower()}.example.com",
-            },
-        )
-        stock = Stock.objects.create(symbol=demo.symbol, company=company, exchange="XSIM", currency="USD")
-        if demo.premium:
-            stock.visible_to_groups.add(premium)
-        stock_bars = demo_bars(demo, stock, now)
+    for stock in Stock.objects.filter(symbol__in=[row.symbol for row in new_rows]):
+        stock_bars = demo_bars(series[stock.symbol], stock, now)
         bars.extend(stock_bars)
         daily = [b for b in stock_bars if b.interval == BarInterval.DAY and b.start < stock_bars[-1].start]
         last = stock_bars[-1]
@@ -182,7 +180,7 @@ def _load_market(log, now: datetime) -> None:
         quotes.append(Quote(stock=stock, price=last.close, previous_close=previous_close, updated_at=now))
     PriceBar.objects.bulk_create(bars, batch_size=2000)
     Quote.objects.bulk_create(quotes)
-    log(f"created {len(new)} stocks with {len(bars)} price bars ({PREMIUM_GROUP!r} group sees QNTM and ORBT)")
+    log(f"created {len(new_rows)} stocks with {len(bars)} price bars ({PREMIUM_GROUP!r} group sees QNTM and ORBT)")
 
 
 def load_demo(log) -> None:
@@ -195,7 +193,7 @@ def load_demo(log) -> None:
     for user in people.values():
         services.account_open(user=user)
     if "alice" in people:
-        people["alice"].groups.add(Group.objects.get(name=PREMIUM_GROUP))
+        people["alice"].groups.add(Group.objects.get_or_create(name=PREMIUM_GROUP)[0])
     for username, client_order_id, symbol, side, type_, quantity, fraction in DEMO_ORDERS:
         if username not in people or Order.objects.filter(client_order_id=client_order_id).exists():
             continue

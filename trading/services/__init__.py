@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from trading.services.accounts import account_credit, account_open, account_withdraw
 from trading.services.execution import order_execute
+from trading.services.listing import ListingImportResult, listing_import
 from trading.services.market import PriceTick, quote_record, quotes_record, stock_set_halted
 from trading.services.orders import order_cancel, order_check, order_place, orders_expire_day
 from trading.services.watchlists import (
@@ -20,10 +21,12 @@ from trading.services.watchlists import (
 )
 
 __all__ = [
+    "ListingImportResult",
     "PriceTick",
     "account_credit",
     "account_open",
     "account_withdraw",
+    "listing_import",
     "order_cancel",
     "order_check",
     "order_execute",
