@@ -100,7 +100,7 @@ def _text(record: dict[str, Any], column: str, *, multiline: bool = False) -> st
         raise ValueError(f"{column} contains a control character")
     value = value.strip()
     if len(value) > MAX_LENGTH[column]:
-        raise ValueError(f"{column} is {len(value)} characters long; at most {MAX_LENGTH[column]}")
+        raise ValueError(f"{column} is {len(value)} characters long (at most {MAX_LENGTH[column]})")
     return value
 
 
@@ -185,13 +185,18 @@ def _csv_records(path: Path, errors: list[RowError]) -> Iterator[tuple[int, dict
                     parts.append(f"repeats column(s) {', '.join(duplicated)}")
                 errors.append(RowError(1, "the header " + " and ".join(parts)))
                 return
-            for values in reader:
+            while True:
+                # The line a record starts on: a quoted field may span several.
+                line = reader.line_num + 1
+                values = next(reader, None)
+                if values is None:
+                    return
                 if not any(value.strip() for value in values):
                     continue  # blank line
                 if len(values) != len(header):
-                    errors.append(RowError(reader.line_num, f"{len(values)} fields; the header has {len(header)}"))
+                    errors.append(RowError(line, f"{len(values)} fields; the header has {len(header)}"))
                     continue
-                yield reader.line_num, dict(zip(header, values, strict=True))
+                yield line, dict(zip(header, values, strict=True))
         except csv.Error as exc:
             errors.append(RowError(reader.line_num, f"not readable as CSV ({exc}); reading stopped here"))
         except UnicodeDecodeError:
