@@ -52,6 +52,7 @@ DEFAULT_EXCHANGE = "XSIM"
 DEFAULT_CURRENCY = "USD"
 PROGRESS_EVERY = 1000
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_LINE_BREAK_OR_TAB = re.compile(r"[\t\r\n]")
 _SYMBOL = re.compile(SYMBOL_PATTERN)
 _TRUE = {"", "true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
@@ -96,7 +97,7 @@ def _text(record: dict[str, Any], column: str, *, multiline: bool = False) -> st
         return ""
     if not isinstance(value, str):
         raise ValueError(f"{column} must be text")
-    if has_forbidden_characters(value) or (not multiline and re.search(r"[\t\r\n]", value)):
+    if has_forbidden_characters(value) or (not multiline and _LINE_BREAK_OR_TAB.search(value)):
         raise ValueError(f"{column} contains a control character")
     value = value.strip()
     if len(value) > MAX_LENGTH[column]:

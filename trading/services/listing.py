@@ -101,7 +101,13 @@ def _stocks_upsert(rows: Sequence[ListingRow], companies: dict[str, tuple[Compan
     company_changed: set[str] = set()
     for row in rows:
         company, company_touched = companies[row.name]
-        values = {"company": company, "exchange": row.exchange, "currency": row.currency, "tradable": row.tradable}
+        # company_id, not company: reading stock.company would be one query per stock.
+        values = {
+            "company_id": company.pk,
+            "exchange": row.exchange,
+            "currency": row.currency,
+            "tradable": row.tradable,
+        }
         stock = existing.get(row.symbol)
         if stock is None:
             created.append(Stock(symbol=row.symbol, **values))
