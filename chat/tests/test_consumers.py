@@ -282,7 +282,7 @@ async def test_reconnect_and_resume_brings_missed_messages_in_order_once(world, 
     while True:
         frame = await bob.receive_json_from(timeout=5)
         if frame["type"] == "chat.resumed":
-            assert frame == {"type": "chat.resumed", "conversation_ids": [world.group.pk], "ref": "r"}
+            assert frame == {"type": "chat.resumed", "conversation_ids": [world.group.pk], "more": [], "ref": "r"}
             break
         assert frame["type"] == "chat.message.created"
         got.append(frame["message"]["id"])
@@ -380,7 +380,7 @@ async def test_a_message_committed_between_follow_and_read_is_sent_once_and_in_o
 
     backlog = [(await send(user=world.owner, conversation_id=world.group.pk, body=f"old {n}")).pk for n in range(3)]
     dispatched = threading.Event()
-    real_dispatch, real_read = FanoutHub.dispatch, consumers._history_data
+    real_dispatch, real_read = FanoutHub.dispatch, consumers._history_page
 
     def dispatch(hub, message):
         count = real_dispatch(hub, message)
@@ -396,7 +396,7 @@ async def test_a_message_committed_between_follow_and_read_is_sent_once_and_in_o
         return real_read(**kwargs)
 
     monkeypatch.setattr(FanoutHub, "dispatch", dispatch)
-    monkeypatch.setattr(consumers, "_history_data", read_after_a_live_message)
+    monkeypatch.setattr(consumers, "_history_page", read_after_a_live_message)
     bob = await connect(ws_headers, world.member)
     await bob.send_json_to({"type": "chat.resume", "conversations": {str(world.group.pk): 0}})
     got = []
