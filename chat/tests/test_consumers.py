@@ -484,6 +484,8 @@ async def test_one_resume_frame_reads_at_most_its_page_per_conversation_and_its_
     from chat import consumers
     from chat.tests.conftest import pile_of_messages
 
+    # The bounds docs/websocket.md gives; smaller ones below keep the test quick.
+    assert (consumers.RESUME_PAGE, consumers.RESUME_FRAME_LIMIT, consumers.RESUME_COST) == (200, 300, 4)
     monkeypatch.setattr(consumers, "RESUME_PAGE", 4)
     monkeypatch.setattr(consumers, "RESUME_FRAME_LIMIT", 6)
     for conversation in (world.group, world.direct):
