@@ -59,15 +59,6 @@ ERROR_NOT_SUBSCRIBED = "not_subscribed"
 CREATED_PREFIX = '{"type":"' + events.MESSAGE_CREATED + '"'
 
 
-def _frame_id(frame: dict[str, Any], name: str, what: str = "conversation") -> int:
-    """An id field of a frame: a JSON number, 1 to 2**63-1 (a string of digits is refused)."""
-    value = frame.get(name)
-    number = parse_id(value) if isinstance(value, int) else None
-    if number is None:
-        raise ServiceError(ERROR_INVALID, f'"{name}" must be a {what} id (a positive whole number).')
-    return number
-
-
 def _message_position(frame: dict[str, Any]) -> int:
     """``message_id`` of ``chat.read``: a message id, or 0; within bigint, which PostgreSQL needs."""
     value = frame.get("message_id")
@@ -78,7 +69,11 @@ def _message_position(frame: dict[str, Any]) -> int:
 
 
 def _conversation_id(frame: dict[str, Any]) -> int:
-    return _frame_id(frame, "conversation_id")
+    """``conversation_id``: a JSON number from 1 to 2**63-1 (a string of digits is refused)."""
+    number = parse_id(value) if isinstance(value := frame.get("conversation_id"), int) else None
+    if number is None:
+        raise ServiceError(ERROR_INVALID, '"conversation_id" must be a conversation id (a positive whole number).')
+    return number
 
 
 def _conversation_ids(frame: dict[str, Any]) -> list[int]:
@@ -221,11 +216,11 @@ class ChatFrames:
         self.send_frame({"type": "chat.subscribed", "conversation_ids": ids, "ref": frame.get("ref")})
 
     async def handle_chat_unsubscribe(self, frame: dict[str, Any]) -> None:
+        self._chat_state()
         ids = _conversation_ids(frame)
         for conversation_id in ids:
             await self.unfollow(events.conversation_group(conversation_id))
-            if hasattr(self, "_chat_behind"):
-                self._chat_behind.discard(conversation_id)
+            self._chat_behind.discard(conversation_id)
         self.send_frame({"type": "chat.unsubscribed", "conversation_ids": ids, "ref": frame.get("ref")})
 
     async def handle_chat_resume(self, frame: dict[str, Any]) -> None:
