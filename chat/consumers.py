@@ -11,6 +11,13 @@ No loss, no duplicates: ``chat.resume`` follows the conversation first and
 then reads what the client missed from the database. Live messages that
 arrive meanwhile are held back, and a message the socket has already sent is
 never sent again, so the client gets every id after the one it named, once.
+
+Bounded work: one ``chat.resume`` reads at most ``RESUME_PAGE`` messages of a
+conversation and ``RESUME_FRAME_LIMIT`` in all, and spends ``RESUME_COST``
+tokens of the socket's frame budget. A conversation with more to read is
+listed in the reply's ``more``; until the client has asked to the end, the
+socket sends none of its live messages (each would only reveal a gap that a
+later page fills anyway).
 """
 
 from __future__ import annotations
@@ -23,11 +30,19 @@ from channels.db import database_sync_to_async
 
 from chat import events, selectors, services
 from stockchat.errors import ServiceError
+from stockchat.inputs import parse_id, parse_int
 from stockchat.realtime.limits import TokenBucket
+from stockchat.realtime.socket import ERROR_RATE_LIMITED
 
 MAX_CONVERSATIONS_PER_FRAME = 100
 MAX_CONVERSATION_SUBSCRIPTIONS = 500
-RESUME_BATCH = 200
+# A resume page is the REST API's largest page; a frame's total stays well under the outbox's
+# 512 frames, so a resume never overflows a socket that reads at all.
+RESUME_PAGE = selectors.MAX_PAGE
+RESUME_FRAME_LIMIT = 300
+# Tokens of the socket's frame budget (20 a second, bursts of 60) one chat.resume spends: at most
+# about 5 resumes, 1,500 messages, a second per socket once the burst is spent.
+RESUME_COST = 4
 TYPING_PER_SECOND = 0.5
 TYPING_BURST = 3
 PRESENCE_PER_SECOND = 0.1
@@ -44,25 +59,32 @@ ERROR_NOT_SUBSCRIBED = "not_subscribed"
 CREATED_PREFIX = '{"type":"' + events.MESSAGE_CREATED + '"'
 
 
-def _conversation_id(frame: dict[str, Any], name: str = "conversation_id") -> int:
-    value = frame.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ServiceError(ERROR_INVALID, f'"{name}" must be a conversation id (a positive whole number).')
-    return value
+def _message_position(frame: dict[str, Any]) -> int:
+    """``message_id`` of ``chat.read``: a message id, or 0; within bigint, which PostgreSQL needs."""
+    value = frame.get("message_id")
+    number = parse_int(value) if isinstance(value, int) else None
+    if number is None:
+        raise ServiceError(ERROR_INVALID, '"message_id" must be a message id (a whole number).')
+    return number
+
+
+def _conversation_id(frame: dict[str, Any]) -> int:
+    """``conversation_id``: a JSON number from 1 to 2**63-1 (a string of digits is refused)."""
+    number = parse_id(value) if isinstance(value := frame.get("conversation_id"), int) else None
+    if number is None:
+        raise ServiceError(ERROR_INVALID, '"conversation_id" must be a conversation id (a positive whole number).')
+    return number
 
 
 def _conversation_ids(frame: dict[str, Any]) -> list[int]:
     ids = frame.get("conversation_ids")
-    if (
-        not isinstance(ids, list)
-        or not ids
-        or len(ids) > MAX_CONVERSATIONS_PER_FRAME
-        or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)
-    ):
-        raise ServiceError(
-            ERROR_INVALID, f'"conversation_ids" must be a list of 1 to {MAX_CONVERSATIONS_PER_FRAME} ids.'
-        )
-    return list(dict.fromkeys(ids))
+    error = ServiceError(ERROR_INVALID, f'"conversation_ids" must be a list of 1 to {MAX_CONVERSATIONS_PER_FRAME} ids.')
+    if not isinstance(ids, list) or not ids or len(ids) > MAX_CONVERSATIONS_PER_FRAME:
+        raise error
+    parsed = [parse_id(i) if isinstance(i, int) else None for i in ids]
+    if None in parsed:
+        raise error
+    return list(dict.fromkeys(parsed))
 
 
 def _resume_positions(frame: dict[str, Any]) -> dict[int, int]:
@@ -76,23 +98,19 @@ def _resume_positions(frame: dict[str, Any]) -> dict[int, int]:
         raise error
     result = {}
     for key, value in positions.items():
-        if not key.isdigit() or isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        # Keys are JSON strings of ASCII digits ("²" passes str.isdigit() but not int()).
+        conversation_id = parse_id(key)
+        after = parse_int(value) if isinstance(value, int) else None
+        if conversation_id is None or after is None:
             raise error
-        result[int(key)] = value
+        result[conversation_id] = after
     return result
 
 
-def _history_data(*, viewer, conversation_id: int, after: int) -> list[dict[str, Any]]:
-    """Everything after ``after``, in batches, as data for this reader."""
-    result: list[dict[str, Any]] = []
-    while True:
-        page = selectors.message_history(
-            viewer=viewer, conversation_id=conversation_id, after=after, limit=RESUME_BATCH
-        )
-        result += selectors.messages_data(viewer=viewer, messages=page.messages)
-        if not page.has_newer or not page.messages:
-            return result
-        after = page.messages[-1].pk
+def _history_page(*, viewer, conversation_id: int, after: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """At most ``limit`` messages after ``after``, as data for this reader, and whether more follow."""
+    page = selectors.message_history(viewer=viewer, conversation_id=conversation_id, after=after, limit=limit)
+    return selectors.messages_data(viewer=viewer, messages=page.messages), page.has_newer
 
 
 def _send_data(**kwargs) -> dict[str, Any]:
@@ -131,6 +149,8 @@ class ChatFrames:
         if not hasattr(self, "_chat_sent"):
             self._chat_sent: dict[int, tuple[set[int], deque[int]]] = {}
             self._chat_held: dict[int, list[tuple[int, str]]] = {}
+            # Conversations whose client has not resumed to the end (the last reply said "more").
+            self._chat_behind: set[int] = set()
             self._typing_rate = TokenBucket(rate=TYPING_PER_SECOND, burst=TYPING_BURST)
             self._presence_rate = TokenBucket(rate=PRESENCE_PER_SECOND, burst=PRESENCE_BURST)
             self._presence_told: set[int] = set()
@@ -156,6 +176,8 @@ class ChatFrames:
             if held is not None:
                 held.append((message_id, text))
                 return
+            if conversation_id in self._chat_behind:
+                return  # a later resume page brings it, in order
             if not self._remember_sent(conversation_id, message_id):
                 return
         super().deliver(text, conflate)
@@ -194,31 +216,50 @@ class ChatFrames:
         self.send_frame({"type": "chat.subscribed", "conversation_ids": ids, "ref": frame.get("ref")})
 
     async def handle_chat_unsubscribe(self, frame: dict[str, Any]) -> None:
+        self._chat_state()
         ids = _conversation_ids(frame)
         for conversation_id in ids:
             await self.unfollow(events.conversation_group(conversation_id))
+            self._chat_behind.discard(conversation_id)
         self.send_frame({"type": "chat.unsubscribed", "conversation_ids": ids, "ref": frame.get("ref")})
 
     async def handle_chat_resume(self, frame: dict[str, Any]) -> None:
         self._chat_state()
         positions = _resume_positions(frame)
+        # The frame already spent one token on the way in.
+        if not self.rate.take(RESUME_COST - 1):
+            raise ServiceError(ERROR_RATE_LIMITED, "Too many resumes; send this one again in a moment.")
         ids = list(positions)
         for conversation_id in ids:
             self._chat_held.setdefault(conversation_id, [])
+        more: list[int] = []
         try:
             # Follow first, then read: a message committed in between is in the read or held back.
             await self._follow_members_only(ids)
-            read = database_sync_to_async(_history_data)
+            read = database_sync_to_async(_history_page)
+            budget = RESUME_FRAME_LIMIT
             for conversation_id, after in positions.items():
-                missed = await read(viewer=self.user, conversation_id=conversation_id, after=after)
+                missed, has_more = [], True
+                if budget > 0:
+                    missed, has_more = await read(
+                        viewer=self.user, conversation_id=conversation_id, after=after, limit=min(RESUME_PAGE, budget)
+                    )
+                    budget -= len(missed)
                 for message in missed:
                     if self._remember_sent(conversation_id, message["id"]):
                         self.send_frame({"type": events.MESSAGE_CREATED, "v": events.EVENT_VERSION, "message": message})
-                self._release(conversation_id, after)
+                if has_more:
+                    # What was held back is newer than this page: a later page brings it.
+                    more.append(conversation_id)
+                    self._chat_behind.add(conversation_id)
+                    self._chat_held.pop(conversation_id, None)
+                else:
+                    self._chat_behind.discard(conversation_id)
+                    self._release(conversation_id, after)
         finally:
             for conversation_id in ids:
                 self._release(conversation_id, None)
-        self.send_frame({"type": "chat.resumed", "conversation_ids": ids, "ref": frame.get("ref")})
+        self.send_frame({"type": "chat.resumed", "conversation_ids": ids, "more": more, "ref": frame.get("ref")})
 
     def _release(self, conversation_id: int, after: int | None) -> None:
         held = self._chat_held.pop(conversation_id, None)
@@ -244,7 +285,7 @@ class ChatFrames:
         data = await database_sync_to_async(_share_data)(
             user=self.user,
             conversation_id=_conversation_id(frame),
-            fill_id=frame.get("fill_id"),
+            fill_id=parse_id(frame.get("fill_id")),  # None (not an id of the user's fills): fill_not_found
             body=body,
             client_message_id=frame.get("client_message_id"),
         )
@@ -252,7 +293,7 @@ class ChatFrames:
 
     async def handle_chat_read(self, frame: dict[str, Any]) -> None:
         membership = await database_sync_to_async(services.conversation_mark_read)(
-            user=self.user, conversation_id=_conversation_id(frame), message_id=frame.get("message_id")
+            user=self.user, conversation_id=_conversation_id(frame), message_id=_message_position(frame)
         )
         self.send_frame(
             {

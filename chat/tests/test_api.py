@@ -276,3 +276,22 @@ def test_session_writes_need_the_csrf_token(api_world):
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     assert not Message.objects.filter(body="forged").exists()
+
+
+def test_catching_up_with_after_comes_in_pages_of_at_most_200_until_next_is_null(world):
+    # The rule chat.resume follows too (docs/websocket.md): a bounded page and a link to the next.
+    pile_of_messages(world.owner, world.group, 450)
+    expected = list(world.group.messages.order_by("id").values_list("id", flat=True))
+    client = client_for(world.member)
+    url = f"/api/v1/conversations/{world.group.pk}/messages?after=0&limit=200"
+    got, pages = [], 0
+    while url is not None:
+        page = client.get(url).json()
+        assert len(page["results"]) <= 200
+        got += [m["id"] for m in page["results"]]
+        url, pages = page["next"], pages + 1
+    assert got == expected
+    assert pages == 3
+    # Without a limit, the default page of 50.
+    first = client.get(f"/api/v1/conversations/{world.group.pk}/messages?after=0").json()
+    assert len(first["results"]) == 50

@@ -282,7 +282,7 @@ async def test_reconnect_and_resume_brings_missed_messages_in_order_once(world, 
     while True:
         frame = await bob.receive_json_from(timeout=5)
         if frame["type"] == "chat.resumed":
-            assert frame == {"type": "chat.resumed", "conversation_ids": [world.group.pk], "ref": "r"}
+            assert frame == {"type": "chat.resumed", "conversation_ids": [world.group.pk], "more": [], "ref": "r"}
             break
         assert frame["type"] == "chat.message.created"
         got.append(frame["message"]["id"])
@@ -380,7 +380,7 @@ async def test_a_message_committed_between_follow_and_read_is_sent_once_and_in_o
 
     backlog = [(await send(user=world.owner, conversation_id=world.group.pk, body=f"old {n}")).pk for n in range(3)]
     dispatched = threading.Event()
-    real_dispatch, real_read = FanoutHub.dispatch, consumers._history_data
+    real_dispatch, real_read = FanoutHub.dispatch, consumers._history_page
 
     def dispatch(hub, message):
         count = real_dispatch(hub, message)
@@ -396,7 +396,7 @@ async def test_a_message_committed_between_follow_and_read_is_sent_once_and_in_o
         return real_read(**kwargs)
 
     monkeypatch.setattr(FanoutHub, "dispatch", dispatch)
-    monkeypatch.setattr(consumers, "_history_data", read_after_a_live_message)
+    monkeypatch.setattr(consumers, "_history_page", read_after_a_live_message)
     bob = await connect(ws_headers, world.member)
     await bob.send_json_to({"type": "chat.resume", "conversations": {str(world.group.pk): 0}})
     got = []
@@ -428,4 +428,102 @@ async def test_presence_can_name_the_conversations_it_goes_to(world, ws_headers)
     gone = await next_frame(bob, "chat.presence")
     assert (gone["conversation_id"], gone["status"]) == (world.direct.pk, "offline")
     assert await bob.receive_nothing(timeout=0.3)
+    await bob.disconnect()
+
+
+async def resume_page(socket, conversations: dict[int, int], ref="r") -> tuple[list[dict], dict]:
+    """One chat.resume: the messages it brought and its chat.resumed reply."""
+    await socket.send_json_to(
+        {"type": "chat.resume", "conversations": {str(k): v for k, v in conversations.items()}, "ref": ref}
+    )
+    messages = []
+    while (frame := await socket.receive_json_from(timeout=10))["type"] != "chat.resumed":
+        assert frame["type"] == "chat.message.created", frame
+        messages.append(frame["message"])
+    return messages, frame
+
+
+@pytest.mark.postgres  # 50,000 rows: run once, on the production database
+async def test_a_client_that_missed_50000_messages_catches_up_in_bounded_pages(world, ws_headers, monkeypatch):
+    from chat import consumers
+    from chat.tests.conftest import pile_of_messages
+    from stockchat.realtime import socket as socket_module
+
+    # A client that waits for each reply before asking again; the frame budget is tested apart.
+    monkeypatch.setattr(socket_module, "FRAME_RATE_PER_SECOND", 1e9)
+    monkeypatch.setattr(socket_module, "FRAME_BURST", 10**9)
+    await database_sync_to_async(pile_of_messages)(world.owner, world.group, 50_000)
+    expected = await database_sync_to_async(
+        lambda: list(world.group.messages.order_by("id").values_list("id", flat=True))
+    )()
+    bob = await connect(ws_headers, world.member)
+    got: list[int] = []
+    pages = 0
+    while True:
+        messages, reply = await resume_page(bob, {world.group.pk: got[-1] if got else 0})
+        pages += 1
+        assert len(messages) <= consumers.RESUME_PAGE
+        got += [m["id"] for m in messages]
+        if pages == 3:
+            # Live while the client is behind: not sent now (it would be a gap), but in its page.
+            live = await send(user=world.owner, conversation_id=world.group.pk, body="live while behind")
+            expected.append(live.pk)
+        if not reply["more"]:
+            break
+        assert reply["more"] == [world.group.pk]
+    assert got == expected
+    assert pages == -(-len(expected) // consumers.RESUME_PAGE)
+    # Caught up: live messages flow again.
+    live = await send(user=world.owner, conversation_id=world.group.pk, body="live again")
+    assert (await next_frame(bob, "chat.message.created"))["message"]["id"] == live.pk
+    assert await bob.receive_nothing(timeout=0.3)
+    await bob.disconnect()
+
+
+async def test_one_resume_frame_reads_at_most_its_page_per_conversation_and_its_total(world, ws_headers, monkeypatch):
+    from chat import consumers
+    from chat.tests.conftest import pile_of_messages
+
+    # The bounds docs/websocket.md gives; smaller ones below keep the test quick.
+    assert (consumers.RESUME_PAGE, consumers.RESUME_FRAME_LIMIT, consumers.RESUME_COST) == (200, 300, 4)
+    monkeypatch.setattr(consumers, "RESUME_PAGE", 4)
+    monkeypatch.setattr(consumers, "RESUME_FRAME_LIMIT", 6)
+    for conversation in (world.group, world.direct):
+        await database_sync_to_async(pile_of_messages)(world.owner, conversation, 5)
+    bob = await connect(ws_headers, world.member)
+    first, reply = await resume_page(bob, {world.group.pk: 0, world.direct.pk: 0})
+    assert [(m["conversation_id"], m["seq"]) for m in first] == [(world.group.pk, s) for s in (1, 2, 3, 4)] + [
+        (world.direct.pk, s) for s in (1, 2)
+    ]
+    assert reply == {
+        "type": "chat.resumed",
+        "conversation_ids": [world.group.pk, world.direct.pk],
+        "more": [world.group.pk, world.direct.pk],
+        "ref": "r",
+    }
+    last = {m["conversation_id"]: m["id"] for m in first}
+    second, reply = await resume_page(bob, last)
+    assert [(m["conversation_id"], m["seq"]) for m in second] == [(world.group.pk, 5)] + [
+        (world.direct.pk, s) for s in (3, 4, 5)
+    ]
+    assert reply["more"] == []
+    await bob.disconnect()
+
+
+async def test_resume_spends_more_of_the_frame_budget_than_other_frames(world, ws_headers, monkeypatch):
+    from chat import consumers
+    from stockchat.realtime import socket as socket_module
+
+    # Two resumes, the one token a refused frame still spends, and a ping.
+    monkeypatch.setattr(socket_module, "FRAME_BURST", 2 * consumers.RESUME_COST + 2)
+    monkeypatch.setattr(socket_module, "FRAME_RATE_PER_SECOND", 0.001)
+    bob = await connect(ws_headers, world.member)
+    for ref in ("a", "b"):
+        assert (await resume_page(bob, {world.group.pk: 0}, ref=ref))[1]["ref"] == ref
+    await bob.send_json_to({"type": "chat.resume", "conversations": {str(world.group.pk): 0}, "ref": "c"})
+    error = await next_frame(bob, "error")
+    assert (error["code"], error["ref"]) == ("rate_limited", "c")
+    # A cheap frame still fits in what is left.
+    await bob.send_json_to({"type": "ping", "ref": "p"})
+    assert await next_frame(bob, "pong") == {"type": "pong", "ref": "p"}
     await bob.disconnect()

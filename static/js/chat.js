@@ -1,6 +1,8 @@
-// The open conversation, live: missed messages on every (re)connect through chat.resume,
-// new messages appended in order and never twice, older ones loaded on scrolling back, the
-// composer over the socket, typing, presence and the member list.
+// The open conversation, live: missed messages on every (re)connect through chat.resume (page
+// after page while the reply lists the conversation in `more`), new messages appended in order
+// of seq and never twice (one that arrives after a hole waits until the resume fills the hole),
+// older ones loaded on scrolling back, the composer over the socket, typing, presence and the
+// member list.
 // Message text is only ever set with textContent: bodies are plain text, never HTML. A
 // mentioned stock the reader may see ($ACME, listed in the message's `symbols`) becomes a link
 // built as an element, the rest of the body text nodes around it.
@@ -28,7 +30,12 @@ if (list) {
   // The last message held in sequence (no hole before it): what chat.resume starts after.
   let lastId = Number(list.dataset.lastMessageId) || 0;
   let lastSeq = seqs.length ? Math.max(...seqs) : 0;
+  // Messages that arrived after a hole, by seq: shown once the hole is filled. The server never
+  // sends a message twice, so dropping one here would lose it until a reload.
+  const pending = new Map();
   let resuming = false;
+  let resumeRef = null;
+  const RESUME_RETRY_MS = 1000;
 
   const scrollToEnd = () => {
     list.scrollTop = list.scrollHeight;
@@ -91,22 +98,27 @@ if (list) {
     return item;
   }
 
+  // One chat.read for the newest message shown, not one per message: a resume brings hundreds.
+  let readUpTo = 0;
+  let readTimer = null;
   function markRead(messageId) {
-    if (document.visibilityState === "visible") socket.send({ type: "chat.read", conversation_id: conversationId, message_id: messageId });
+    readUpTo = Math.max(readUpTo, messageId);
+    if (readTimer !== null) return;
+    readTimer = window.setTimeout(() => {
+      readTimer = null;
+      if (document.visibilityState === "visible") {
+        socket.send({ type: "chat.read", conversation_id: conversationId, message_id: readUpTo });
+      }
+    }, 250);
   }
 
   function resume() {
-    resuming = true;
-    socket.send({ type: "chat.resume", conversations: { [conversationId]: lastId } });
+    resumeRef = socket.send({ type: "chat.resume", conversations: { [conversationId]: lastId } });
+    // Not connected: the next "ready" resumes.
+    resuming = resumeRef !== null;
   }
 
-  function add(message) {
-    if (message.conversation_id !== conversationId || known.has(message.id)) return;
-    if (message.seq > lastSeq + 1 && !resuming) {
-      // A hole: something was missed. chat.resume brings it, in order, without duplicates.
-      resume();
-      return;
-    }
+  function show(message) {
     known.add(message.id);
     list.querySelector("[data-empty-note]")?.remove();
     const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
@@ -122,10 +134,49 @@ if (list) {
     }
   }
 
+  // Shows what waited behind a hole that is now filled; forgets what is already shown.
+  function showPending() {
+    for (const seq of [...pending.keys()].sort((a, b) => a - b)) {
+      if (seq > lastSeq + 1) break;
+      const message = pending.get(seq);
+      pending.delete(seq);
+      if (!known.has(message.id)) show(message);
+    }
+  }
+
+  function add(message) {
+    if (message.conversation_id !== conversationId || known.has(message.id)) return;
+    if (message.seq > lastSeq + 1) {
+      // A hole: something was missed. Keep this one; chat.resume brings the rest, in order.
+      pending.set(message.seq, message);
+      if (!resuming) resume();
+      return;
+    }
+    show(message);
+    showPending();
+  }
+
   socket.onReady(resume);
-  socket.on("chat.resumed", ({ conversation_ids: ids }) => {
+  socket.on("chat.resumed", ({ conversation_ids: ids, more, ref }) => {
+    if (!ids || !ids.includes(conversationId) || ref !== resumeRef) return;
+    if (more && more.includes(conversationId)) {
+      // One page of a long backlog: ask for the next, from the last message now in sequence.
+      resume();
+      return;
+    }
     resuming = false;
-    if (ids && ids.includes(conversationId)) announcePresence();
+    resumeRef = null;
+    showPending();
+    // Still a hole (a message lost live while this resume was read): resume again.
+    if (pending.size) resume();
+    announcePresence();
+  });
+  socket.on("error", ({ ref, code }) => {
+    if (ref === null || ref !== resumeRef) return;
+    resumeRef = null;
+    resuming = false;
+    // The socket's frame budget is spent: ask again in a moment.
+    if (code === "rate_limited") window.setTimeout(resume, RESUME_RETRY_MS);
   });
   socket.on("chat.message.created", ({ message }) => add(message));
   socket.on("chat.message.deleted", ({ message }) => {

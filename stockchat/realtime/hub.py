@@ -136,6 +136,10 @@ class FanoutHub:
     def local_subscribers(self, group: str) -> int:
         return len(self._groups.get(group, ()))
 
+    def group_sizes(self) -> dict[str, int]:
+        """Every group the process follows and its number of local sockets (empty when idle)."""
+        return {group: len(members) for group, members in self._groups.items()}
+
     def dispatch(self, message: dict[str, Any]) -> int:
         """Hand one event to every local subscriber of its group; returns how many got it."""
         if message.get("type") != EVENT_TYPE:

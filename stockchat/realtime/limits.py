@@ -14,12 +14,13 @@ class TokenBucket:
         self._tokens = float(burst)
         self._updated = clock()
 
-    def take(self) -> bool:
-        """Spend one token; False when the bucket is empty (the caller refuses the frame)."""
+    def take(self, cost: float = 1) -> bool:
+        """Spend ``cost`` tokens; False, spending none, when the bucket holds fewer (the caller
+        refuses the frame)."""
         now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        if self._tokens >= cost:
+            self._tokens -= cost
             return True
         return False

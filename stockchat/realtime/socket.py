@@ -2,21 +2,32 @@
 
 Frames are JSON objects with a ``type``; the protocol is documented in
 ``docs/websocket.md``. A frame that cannot be understood gets an ``error``
-frame with a stable ``code`` and the socket stays open. Events reach the
+frame with a stable ``code`` and the socket stays open: hostile input (deep
+nesting, NUL and other control characters, ids that are not ASCII digits) is
+refused through ``stockchat.inputs`` before any handler sees it, and a handler
+that fails anyway answers ``internal_error``. Whatever ends a consumer, its
+disconnect path runs, so the hub never keeps a dead socket. Events reach the
 socket through the process's fan-out hub (``stockchat.realtime.hub``), never
 through a channel of its own.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import math
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from stockchat.errors import ServiceError
+from stockchat.inputs import (
+    ERROR_CONTROL_CHARACTER,
+    ERROR_MALFORMED_JSON,
+    InputError,
+    find_forbidden_text,
+    loads_json,
+)
 from stockchat.realtime.groups import session_group, user_group
 from stockchat.realtime.hub import encode_frame, get_hub
 from stockchat.realtime.limits import TokenBucket
@@ -34,12 +45,32 @@ FRAME_BURST = 60
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SIGNED_OUT = 4403  # the session signed out or the account was deactivated
 CLOSE_TOO_SLOW = 4408
+# What the server closes with when the consumer itself fails (not a frame's handler, which
+# answers internal_error); the socket is cleaned up like any other.
+CLOSE_INTERNAL_ERROR = 1011
 
 ERROR_MALFORMED = "malformed"
 ERROR_TOO_LARGE = "too_large"
 ERROR_UNKNOWN_TYPE = "unknown_type"
 ERROR_BINARY = "binary_not_supported"
 ERROR_RATE_LIMITED = "rate_limited"
+ERROR_INTERNAL = "internal_error"
+
+
+def _non_finite_number(value: Any) -> bool:
+    """True when a decoded frame holds NaN or an infinity (``NaN``, ``1e999``): not JSON, and a
+    reply echoing it would not be JSON either."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 class BaseSocketConsumer(AsyncWebsocketConsumer):
@@ -75,7 +106,21 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
         if session is not None and session.session_key:
             await self.follow(session_group(session.session_key))
 
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # The consumer ended without its disconnect handler (something raised past the frame
+            # handlers, or the task was cancelled): the server closes the socket (1011), and its
+            # groups must go too, or the hub delivers to a dead socket until the process restarts.
+            if not getattr(self, "disconnected", False):
+                try:
+                    await self.disconnect(CLOSE_INTERNAL_ERROR)
+                except Exception:
+                    logger.exception("could not release the groups of a failed socket")
+
     async def disconnect(self, code: int) -> None:
+        self.disconnected = True
         if not hasattr(self, "outbox"):
             return
         self.closing = True
@@ -147,12 +192,22 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
             self.send_error(ERROR_TOO_LARGE, f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
             return
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            self.send_error(ERROR_MALFORMED, "Frame is not valid JSON.")
+            # Depth-checked before decoding: json.loads recurses once per level.
+            frame = loads_json(text_data)
+        except InputError as exc:
+            detail = "Frame is not valid JSON." if exc.code == ERROR_MALFORMED_JSON else exc.detail
+            self.send_error(exc.code, detail)
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             self.send_error(ERROR_MALFORMED, 'Frame must be a JSON object with a string "type".')
+            return
+        if _non_finite_number(frame):
+            self.send_error(ERROR_MALFORMED, "Frame is not valid JSON (NaN or a number out of range).")
+            return
+        if find_forbidden_text(frame):
+            # No text of any frame may hold NUL, other control characters or lone surrogates:
+            # PostgreSQL refuses NUL, and a lone surrogate cannot even be sent back as UTF-8.
+            self.send_error(ERROR_CONTROL_CHARACTER, "Frame text contains a control character, which is not allowed.")
             return
         if not self.rate.take():
             # Parsed first so the error can name the frame (its ref) the client must resend.
@@ -167,6 +222,10 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
         except ServiceError as exc:
             # The same refusals as the API's, with the same codes.
             self.send_error(exc.code, exc.detail, frame)
+        except Exception:
+            # A bug or a failing dependency: one frame fails, the socket and its groups stay sound.
+            logger.exception("socket frame %r of user %s failed", frame["type"][:64], self.user.pk)
+            self.send_error(ERROR_INTERNAL, "The server could not carry out this frame.", frame)
 
     def frame_handlers(self) -> dict[str, Any]:
         return {"ping": self.handle_ping}

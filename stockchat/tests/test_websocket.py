@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 
 from stockchat.asgi import application
 from stockchat.realtime import socket as socket_module
-from stockchat.realtime.groups import user_group
-from stockchat.realtime.hub import hub_control, hub_event
-from stockchat.realtime.socket import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES
+from stockchat.realtime.groups import session_group, user_group
+from stockchat.realtime.hub import get_hub, hub_control, hub_event
+from stockchat.realtime.socket import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES, BaseSocketConsumer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,6 +20,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 async def alice():
     return await database_sync_to_async(get_user_model().objects.create_user)("alice", password="correct-horse-9")
+
+
+@database_sync_to_async
+def session_key(user) -> str:
+    from django.contrib.sessions.models import Session
+
+    return next(s.session_key for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(user.pk))
 
 
 async def open_socket(headers):
@@ -140,3 +147,46 @@ async def test_a_flood_of_frames_is_refused_with_an_error_not_dropped_silently(a
         "ref": 3,
     }
     await communicator.disconnect()
+
+
+async def test_a_frame_handler_that_raises_answers_internal_error_and_the_socket_carries_on(
+    alice, ws_headers, monkeypatch
+):
+    real_ping = BaseSocketConsumer.handle_ping
+
+    async def ping_that_breaks(consumer, frame):
+        if frame.get("ref") == "boom":
+            raise ValueError("a bug in a handler")
+        await real_ping(consumer, frame)
+
+    monkeypatch.setattr(BaseSocketConsumer, "handle_ping", ping_that_breaks)
+    communicator, _, _ = await open_socket(await ws_headers(alice))
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "ping", "ref": "boom"})
+    assert await communicator.receive_json_from(timeout=5) == {
+        "type": "error",
+        "code": "internal_error",
+        "detail": "The server could not carry out this frame.",
+        "ref": "boom",
+    }
+    await communicator.send_json_to({"type": "ping", "ref": 1})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "ref": 1}
+    assert get_hub().group_sizes() == {user_group(alice.pk): 1, session_group(await session_key(alice)): 1}
+    await communicator.disconnect()
+    assert get_hub().group_sizes() == {}
+
+
+async def test_a_consumer_that_fails_outside_its_handlers_still_leaves_the_hub(alice, ws_headers, monkeypatch):
+    # What a frame that raised used to do: the server closes the socket (1011) without its
+    # disconnect handler; the socket's groups must go all the same.
+    async def broken_receive(consumer, text_data=None, bytes_data=None):
+        raise RuntimeError("the consumer itself fails")
+
+    monkeypatch.setattr(BaseSocketConsumer, "receive", broken_receive)
+    communicator, _, _ = await open_socket(await ws_headers(alice))
+    await communicator.receive_json_from(timeout=5)
+    assert len(get_hub().group_sizes()) == 2
+    await communicator.send_json_to({"type": "ping"})
+    with pytest.raises(RuntimeError, match="the consumer itself fails"):
+        await communicator.receive_output(timeout=5)
+    assert get_hub().group_sizes() == {}
