@@ -22,6 +22,7 @@ from chat.models import MAX_BODY_LENGTH, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_TITLE
 from chat.selectors import UNREAD_COUNT_CAP
 from stockchat.api import NewestFirstPagination
 from stockchat.errors import ServiceError
+from stockchat.inputs import parse_int
 
 INVALID_QUERY = "invalid_query"
 UNREAD_COUNT_HELP = (
@@ -34,9 +35,10 @@ def _query_id(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    number = parse_int(raw)
+    if number is None:
         raise ServiceError(INVALID_QUERY, f"{name} must be a message id (a whole number).")
-    return int(raw)
+    return number
 
 
 def _summary(request: Request, conversation_id: int) -> dict[str, Any]:
@@ -232,9 +234,9 @@ class MessageListView(GenericAPIView):
         raw_limit = request.query_params.get("limit", request.query_params.get("first"))
         limit = selectors.DEFAULT_PAGE
         if raw_limit is not None:
-            if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= selectors.MAX_PAGE:
+            limit = parse_int(raw_limit, minimum=1, maximum=selectors.MAX_PAGE)
+            if limit is None:
                 raise ServiceError(INVALID_QUERY, f"limit must be a whole number from 1 to {selectors.MAX_PAGE}.")
-            limit = int(raw_limit)
         page = selectors.message_history(
             viewer=request.user, conversation_id=conversation_id, before=before, after=after, limit=limit
         )

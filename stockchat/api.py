@@ -9,19 +9,34 @@ plus ``"fields"`` for validation errors, from ``exception_handler`` below
 
 from __future__ import annotations
 
+import codecs
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from rest_framework import exceptions
-from rest_framework.pagination import CursorPagination
+from django.utils.dateparse import parse_datetime
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from stockchat.errors import ServiceError
+from stockchat.inputs import (
+    ERROR_CONTROL_CHARACTER,
+    InputError,
+    find_forbidden_text,
+    has_forbidden_characters,
+    loads_json,
+    parse_int,
+)
+
+ERROR_INVALID_CURSOR = "invalid_cursor"
 
 DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -50,7 +65,8 @@ def _first_message(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ServiceError):
         set_rollback()
-        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status)
+        headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status, headers=headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -81,7 +97,46 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(body, status=exc.status_code, headers=headers)
 
 
-class NewestFirstPagination(CursorPagination):
+class CheckedJSONParser(JSONParser):
+    """JSON bodies through ``stockchat.inputs``: depth-limited (no ``RecursionError``),
+    no control characters in any key or string, and numbers exactly as typed
+    (``Decimal``, never a float rounded on the way to a price)."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        raw = stream.read()
+        try:
+            text = codecs.decode(raw, encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError("malformed", "The body is not valid JSON.") from exc
+        data = loads_json(text, exact_numbers=True)
+        if find_forbidden_text(data):
+            raise InputError(ERROR_CONTROL_CHARACTER, "The body contains a control character, which is not allowed.")
+        return data
+
+
+class CheckedCursorPagination(CursorPagination):
+    """A cursor is opaque to clients, but it comes back from them: a forged one
+    (garbage, NUL, a position that is not a value of the ordering field)
+    is a 400 ``invalid_cursor``, never a query that fails in the database."""
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            cursor = super().decode_cursor(request)
+        except exceptions.NotFound:
+            cursor = None
+            valid = False
+        else:
+            valid = cursor is None or cursor.position is None or self.position_is_valid(cursor.position)
+        if not valid:
+            raise InputError(ERROR_INVALID_CURSOR, "The cursor is not one this API gave out; start from page one.")
+        return cursor
+
+    def position_is_valid(self, position: str) -> bool:
+        return parse_int(position, minimum=0) is not None
+
+
+class NewestFirstPagination(CheckedCursorPagination):
     """Cursor pagination by descending id: stable while new rows arrive."""
 
     ordering = "-id"
@@ -90,13 +145,38 @@ class NewestFirstPagination(CursorPagination):
     max_page_size = 500
 
 
-class OldestFirstPagination(CursorPagination):
+class OldestFirstPagination(CheckedCursorPagination):
     """Cursor pagination for time series (bars), oldest first."""
 
     ordering = "start"
     page_size = 1000
     page_size_query_param = "limit"
     max_page_size = 10_000
+
+    def position_is_valid(self, position: str) -> bool:
+        try:
+            return parse_datetime(position) is not None
+        except ValueError:
+            return False
+
+
+class TextCursorPagination(NewestFirstPagination):
+    """Cursor pagination over a short text column (a stock's symbol)."""
+
+    def position_is_valid(self, position: str) -> bool:
+        return len(position) <= 64 and not has_forbidden_characters(position)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error the API answers (the ``Error`` schema)."""
+
+    code = serializers.CharField(help_text="Stable and machine-readable; the docs list every code.")
+    detail = serializers.CharField(help_text="For people; may change between releases.")
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Validation errors only: the messages for each field of the request.",
+    )
 
 
 # Long time series are rendered from ``values_list`` rows with these instead of a

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "stockchat.deploy.middleware.content_security_policy_middleware",
     "stockchat.deploy.middleware.health_check_middleware",
     # --- end deployment ---
+    # NUL and control characters in paths, query strings and form bodies: 400 before any view.
+    "stockchat.input_middleware.RefuseControlCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -218,6 +220,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies: depth-limited, no control characters, numbers exactly as typed (stockchat.inputs).
+    "DEFAULT_PARSER_CLASSES": [
+        "stockchat.api.CheckedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # --- trading API: one error shape, throttled order placement ---
     "EXCEPTION_HANDLER": "stockchat.api.exception_handler",

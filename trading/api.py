@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from stockchat.api import NewestFirstPagination, OldestFirstPagination, api_datetime, api_decimal
+from stockchat.api import NewestFirstPagination, OldestFirstPagination, TextCursorPagination, api_datetime, api_decimal
 from stockchat.errors import ServiceError
 from trading import selectors, services
 from trading.models import (
@@ -371,7 +371,7 @@ class PositionDetailView(GenericAPIView):
         return Response(PositionSerializer(selectors.position_get(viewer=request.user, symbol=symbol)).data)
 
 
-class StockPagination(NewestFirstPagination):
+class StockPagination(TextCursorPagination):
     ordering = "symbol"
     page_size = 100
 
