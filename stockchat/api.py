@@ -29,6 +29,7 @@ from rest_framework.views import set_rollback
 from stockchat.errors import ServiceError
 from stockchat.inputs import (
     ERROR_CONTROL_CHARACTER,
+    ERROR_MALFORMED_JSON,
     InputError,
     find_forbidden_text,
     has_forbidden_characters,
@@ -107,9 +108,14 @@ class CheckedJSONParser(JSONParser):
         raw = stream.read()
         try:
             text = codecs.decode(raw, encoding)
+            data = loads_json(text, exact_numbers=True)
         except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError("malformed", "The body is not valid JSON.") from exc
-        data = loads_json(text, exact_numbers=True)
+            raise exceptions.ParseError("The body is not valid JSON.") from exc
+        except InputError as exc:
+            if exc.code != ERROR_MALFORMED_JSON:
+                raise
+            # The API's code for a body that is not JSON has always been parse_error.
+            raise exceptions.ParseError(exc.detail) from exc
         if find_forbidden_text(data):
             raise InputError(ERROR_CONTROL_CHARACTER, "The body contains a control character, which is not allowed.")
         return data
