@@ -57,6 +57,9 @@ class AuthorSerializer(serializers.Serializer):
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     conversation_id = serializers.IntegerField()
+    seq = serializers.IntegerField(
+        min_value=1, help_text="Its place in the conversation: 1, 2, 3, ..."
+    )
     author = AuthorSerializer(allow_null=True)
     body = serializers.CharField(help_text="Plain text: always display it escaped.")
     payload = serializers.JSONField(allow_null=True, help_text='Structured content, e.g. {"kind": "fill", ...}.')

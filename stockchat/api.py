@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -171,18 +171,6 @@ class TextCursorPagination(NewestFirstPagination):
 
     def position_is_valid(self, position: str) -> bool:
         return len(position) <= 64 and not has_forbidden_characters(position)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every error the API answers (the ``Error`` schema)."""
-
-    code = serializers.CharField(help_text="Stable and machine-readable; the docs list every code.")
-    detail = serializers.CharField(help_text="For people; may change between releases.")
-    fields = serializers.DictField(
-        child=serializers.JSONField(),
-        required=False,
-        help_text="Validation errors only: the messages for each field of the request.",
-    )
 
 
 # Long time series are rendered from ``values_list`` rows with these instead of a

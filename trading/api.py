@@ -350,8 +350,9 @@ class OrderDetailView(GenericAPIView):
     def get(self, request: Request, order_id: int) -> Response:
         return Response(OrderSerializer(selectors.order_get(viewer=request.user, order_id=order_id)).data)
 
+    @extend_schema(responses={200: OrderSerializer})
     def delete(self, request: Request, order_id: int) -> Response:
-        """Cancel an open order; the answer is the cancelled order."""
+        """Cancel an open order; the answer is the cancelled order (200, not 204: clients read its final state)."""
         order = services.order_cancel(user=request.user, order_id=order_id)
         return Response(OrderSerializer(order).data)
 
