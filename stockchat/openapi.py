@@ -107,6 +107,10 @@ TRADING_RULES = {("POST", "/api/v1/orders"), ("DELETE", "/api/v1/orders/{order_i
 RATE_LIMITED = {("POST", "/api/v1/orders"), ("POST", "/api/v1/conversations/{conversation_id}/messages")}
 
 
+# What stockchat.inputs lets through in text: no C0 controls but tab and newlines, no DEL or C1.
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+
+
 def error_codes() -> set[str]:
     return {code for codes in API_ERRORS.values() for code in codes}
 
@@ -145,14 +149,44 @@ def _statuses(method: str, path: str, operation: dict[str, Any]) -> list[int]:
     return sorted(statuses)
 
 
+def _constrain_text(schema: dict[str, Any]) -> None:
+    if schema.get("type") == "string" and not {"enum", "format", "pattern"} & set(schema):
+        schema["pattern"] = TEXT_PATTERN
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        _constrain_text(schema["items"])
+
+
+def _close_request_schema(schema: dict[str, Any], components: dict[str, Any], seen: set[str]) -> None:
+    """Request bodies: no unknown fields (the input serializers refuse them) and no control characters."""
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        if name in seen or name not in components:
+            return
+        seen.add(name)
+        schema = components[name]
+    for option in schema.get("oneOf", []):
+        _close_request_schema(option, components, seen)
+    if schema.get("type") == "object" and "properties" in schema:
+        schema.setdefault("additionalProperties", False)
+        for prop in schema["properties"].values():
+            _constrain_text(prop)
+
+
 def add_error_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
-    """drf-spectacular ``POSTPROCESSING_HOOKS`` entry."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = _error_schema()
+    """drf-spectacular ``POSTPROCESSING_HOOKS`` entry: errors, closed request bodies, text without controls."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = _error_schema()
+    seen: set[str] = set()
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/"):
             continue
         for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                _constrain_text(parameter.get("schema", {}))
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _close_request_schema(media.get("schema", {}), components, seen)
             responses = operation.setdefault("responses", {})
             for status in _statuses(method.upper(), path, operation):
                 response: dict[str, Any] = {"description": DESCRIPTIONS[status], "content": content}
