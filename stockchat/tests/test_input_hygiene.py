@@ -16,6 +16,7 @@ from django.test import Client
 from chat import services as chat_services
 from stockchat.openapi import API_ERRORS, error_codes
 from trading import services as trading_services
+from trading.models import Order
 from trading.tests.conftest import new_stock
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -60,6 +61,17 @@ def test_a_nul_in_a_form_field_is_a_400_and_nothing_is_stored(api, alice):
     response = api.post("/watchlists/", {"name": "Tech\x00"})
     assert response.status_code == 400
     assert not alice.watchlists.exists()
+
+
+def test_a_control_character_in_the_order_ticket_is_an_error_on_that_field(api, alice):
+    response = api.post(
+        "/stocks/ACME/order/", {"side": "buy", "type": "market", "quantity": "1\x00", "time_in_force": "day"}
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == ["quantity"]
+    assert "control character" in errors["quantity"][0]
+    assert not Order.objects.exists()
 
 
 @pytest.mark.parametrize("body", ['{"name": "a\\u0000b"}', '{"name": "ok", "symbols": ["\\u0007"]}', '{"\\u0000": 1}'])
