@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
@@ -20,8 +20,9 @@ from rest_framework.reverse import reverse
 from chat import selectors, services
 from chat.models import MAX_BODY_LENGTH, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_TITLE_LENGTH, ConversationKind
 from chat.selectors import UNREAD_COUNT_CAP
-from stockchat.api import NewestFirstPagination
+from stockchat.api import NewestFirstPagination, StrictInputSerializer
 from stockchat.errors import ServiceError
+from stockchat.inputs import parse_int
 
 INVALID_QUERY = "invalid_query"
 UNREAD_COUNT_HELP = (
@@ -30,13 +31,18 @@ UNREAD_COUNT_HELP = (
 )
 
 
+MESSAGE_ID_PARAMETER = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+PAGE_PARAMETER = {"type": "integer", "minimum": 1, "maximum": selectors.MAX_PAGE}
+
+
 def _query_id(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    number = parse_int(raw)
+    if number is None:
         raise ServiceError(INVALID_QUERY, f"{name} must be a message id (a whole number).")
-    return int(raw)
+    return number
 
 
 def _summary(request: Request, conversation_id: int) -> dict[str, Any]:
@@ -55,6 +61,7 @@ class AuthorSerializer(serializers.Serializer):
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     conversation_id = serializers.IntegerField()
+    seq = serializers.IntegerField(min_value=1, help_text="Its place in the conversation: 1, 2, 3, ...")
     author = AuthorSerializer(allow_null=True)
     body = serializers.CharField(help_text="Plain text: always display it escaped.")
     payload = serializers.JSONField(allow_null=True, help_text='Structured content, e.g. {"kind": "fill", ...}.')
@@ -85,7 +92,7 @@ class ConversationSerializer(serializers.Serializer):
     members = MemberSerializer(many=True)
 
 
-class ConversationCreateSerializer(serializers.Serializer):
+class ConversationCreateSerializer(StrictInputSerializer):
     kind = serializers.ChoiceField(choices=ConversationKind.choices)
     username = serializers.CharField(max_length=150, required=False, help_text="direct: the other person")
     title = serializers.CharField(max_length=MAX_TITLE_LENGTH, required=False, help_text="group: its title")
@@ -98,28 +105,70 @@ class ConversationCreateSerializer(serializers.Serializer):
         needed = {"direct": "username", "group": "title", "stock": "symbol"}[data["kind"]]
         if needed not in data:
             raise serializers.ValidationError({needed: f"Required for a {data['kind']} conversation."})
+        # As the schema's oneOf says: each kind takes only its own fields.
+        allowed = CONVERSATION_CREATE_FIELDS[data["kind"]]
+        extra = sorted(set(data) - allowed)
+        if extra:
+            raise serializers.ValidationError(dict.fromkeys(extra, f"Not a field of a {data['kind']} conversation."))
         return data
 
 
-class ConversationUpdateSerializer(serializers.Serializer):
-    muted = serializers.BooleanField()
+CONVERSATION_CREATE_FIELDS = {
+    "direct": {"kind", "username"},
+    "group": {"kind", "title", "members"},
+    "stock": {"kind", "symbol"},
+}
 
 
-class MemberAddSerializer(serializers.Serializer):
+class DirectCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["direct"])
+    username = serializers.CharField(max_length=150, help_text="The other person")
+
+
+class GroupCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["group"])
+    title = serializers.CharField(max_length=MAX_TITLE_LENGTH)
+    members = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, max_length=199, help_text="Usernames"
+    )
+
+
+class StockRoomJoinSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["stock"])
+    symbol = serializers.CharField(max_length=12, help_text="The stock's symbol")
+
+
+# The schema of POST /conversations: one shape per kind.
+ConversationCreateSchema = PolymorphicProxySerializer(
+    component_name="ConversationCreate",
+    serializers={
+        "direct": DirectCreateSerializer,
+        "group": GroupCreateSerializer,
+        "stock": StockRoomJoinSerializer,
+    },
+    resource_type_field_name="kind",
+)
+
+
+class ConversationUpdateSerializer(StrictInputSerializer):
+    muted = serializers.BooleanField(required=False)
+
+
+class MemberAddSerializer(StrictInputSerializer):
     username = serializers.CharField(max_length=150)
 
 
-class MessageCreateSerializer(serializers.Serializer):
+class MessageCreateSerializer(StrictInputSerializer):
     body = serializers.CharField(max_length=MAX_BODY_LENGTH, required=False, allow_blank=True, trim_whitespace=False)
     client_message_id = serializers.CharField(max_length=MAX_CLIENT_MESSAGE_ID_LENGTH, required=False)
     fill_id = serializers.IntegerField(required=False, min_value=1, help_text="Share one of your fills.")
 
 
-class MessageEditSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=MAX_BODY_LENGTH, allow_blank=True, trim_whitespace=False)
+class MessageEditSerializer(StrictInputSerializer):
+    body = serializers.CharField(max_length=MAX_BODY_LENGTH, allow_blank=True, trim_whitespace=False, required=False)
 
 
-class ReadSerializer(serializers.Serializer):
+class ReadSerializer(StrictInputSerializer):
     message_id = serializers.IntegerField(min_value=0)
 
 
@@ -150,7 +199,7 @@ class ConversationListView(GenericAPIView):
         summaries = selectors.conversation_list(viewer=request.user)
         return Response([selectors.conversation_summary_data(s) for s in summaries])
 
-    @extend_schema(request=ConversationCreateSerializer, responses={201: ConversationSerializer})
+    @extend_schema(request=ConversationCreateSchema, responses={201: ConversationSerializer})
     def post(self, request: Request) -> Response:
         form = ConversationCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -174,11 +223,13 @@ class ConversationDetailView(GenericAPIView):
 
     @extend_schema(request=ConversationUpdateSerializer)
     def patch(self, request: Request, conversation_id: int) -> Response:
+        """Change the caller's settings of the conversation; fields left out stay as they are."""
         form = ConversationUpdateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.conversation_set_muted(
-            user=request.user, conversation_id=conversation_id, muted=form.validated_data["muted"]
-        )
+        if "muted" in form.validated_data:
+            services.conversation_set_muted(
+                user=request.user, conversation_id=conversation_id, muted=form.validated_data["muted"]
+            )
         return Response(_summary(request, conversation_id))
 
     def delete(self, request: Request, conversation_id: int) -> Response:
@@ -218,10 +269,10 @@ class MessageListView(GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("before", int, description="Messages older than this id"),
-            OpenApiParameter("after", int, description="Messages newer than this id (oldest first)"),
-            OpenApiParameter("limit", int, description=f"1-{selectors.MAX_PAGE}, default {selectors.DEFAULT_PAGE}"),
-            OpenApiParameter("first", int, description="Same as limit"),
+            OpenApiParameter("before", MESSAGE_ID_PARAMETER, description="Messages older than this id"),
+            OpenApiParameter("after", MESSAGE_ID_PARAMETER, description="Messages newer than this id (oldest first)"),
+            OpenApiParameter("limit", PAGE_PARAMETER, description=f"default {selectors.DEFAULT_PAGE}"),
+            OpenApiParameter("first", PAGE_PARAMETER, description="Same as limit"),
         ],
         responses=HistorySerializer,
     )
@@ -232,9 +283,9 @@ class MessageListView(GenericAPIView):
         raw_limit = request.query_params.get("limit", request.query_params.get("first"))
         limit = selectors.DEFAULT_PAGE
         if raw_limit is not None:
-            if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= selectors.MAX_PAGE:
+            limit = parse_int(raw_limit, minimum=1, maximum=selectors.MAX_PAGE)
+            if limit is None:
                 raise ServiceError(INVALID_QUERY, f"limit must be a whole number from 1 to {selectors.MAX_PAGE}.")
-            limit = int(raw_limit)
         page = selectors.message_history(
             viewer=request.user, conversation_id=conversation_id, before=before, after=after, limit=limit
         )
@@ -284,9 +335,13 @@ class MessageDetailView(GenericAPIView):
 
     @extend_schema(request=MessageEditSerializer)
     def patch(self, request: Request, message_id: int) -> Response:
+        """Edit the message's body (author only); without ``body`` nothing changes."""
         form = MessageEditSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        message = services.message_edit(user=request.user, message_id=message_id, body=form.validated_data["body"])
+        if "body" in form.validated_data:
+            message = services.message_edit(user=request.user, message_id=message_id, body=form.validated_data["body"])
+        else:
+            message = selectors.message_get(viewer=request.user, message_id=message_id)
         return Response(selectors.messages_data(viewer=request.user, messages=[message])[0])
 
     def delete(self, request: Request, message_id: int) -> Response:
@@ -322,7 +377,10 @@ class MessageSearchView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.message_search(viewer=self.request.user, query=self.request.query_params.get("q", ""))
+        query = self.request.query_params.get("q")
+        if query is None:
+            raise ServiceError(INVALID_QUERY, "q (the words to search for) is required.")
+        return selectors.message_search(viewer=self.request.user, query=query)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

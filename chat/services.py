@@ -9,6 +9,7 @@ resumes after an id never skips one still being written.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -277,12 +278,17 @@ def conversation_set_muted(*, user, conversation_id: object, muted: bool) -> Mem
 
 def _check_rate(user) -> None:
     limit = _sends_per_minute()
-    recent = Message.objects.filter(author=user, created_at__gte=timezone.now() - SEND_WINDOW).count()
-    if recent >= limit:
+    now = timezone.now()
+    window = Message.objects.filter(author=user, created_at__gte=now - SEND_WINDOW)
+    if window.count() >= limit:
+        # Retry-After: until the oldest message in the window leaves it, so a send then fits.
+        oldest = window.order_by("created_at").values_list("created_at", flat=True).first() or now
+        wait = max(1, math.ceil((oldest + SEND_WINDOW - now).total_seconds()))
         raise ServiceError(
             RATE_LIMITED,
             f"You can send at most {limit} messages a minute; wait a little and send it again.",
             status=429,
+            retry_after=wait,
         )
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chat import selectors, services
 from chat.models import Conversation, ConversationKind, MemberRole
 from stockchat.errors import NotFound, ServiceError
+from stockchat.inputs import parse_id
 
 MAX_BODY_LENGTH = 4000
 # A refused form is sent back with what was typed, up to this much of each field.
@@ -40,8 +41,7 @@ def _listing(viewer) -> list[dict]:
 
 
 def _older_than(request: HttpRequest) -> int | None:
-    value = request.GET.get("before", "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return parse_id(request.GET.get("before"))
 
 
 def _render(

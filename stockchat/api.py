@@ -9,19 +9,38 @@ plus ``"fields"`` for validation errors, from ``exception_handler`` below
 
 from __future__ import annotations
 
+import codecs
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from rest_framework import exceptions
-from rest_framework.pagination import CursorPagination
+from django.utils.dateparse import parse_datetime
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from stockchat.errors import ServiceError
+from stockchat.inputs import (
+    ERROR_CONTROL_CHARACTER,
+    ERROR_MALFORMED_JSON,
+    InputError,
+    find_forbidden_text,
+    has_forbidden_characters,
+    loads_json,
+    parse_int,
+)
+
+ERROR_INVALID_CURSOR = "invalid_cursor"
+ERROR_INVALID_QUERY = "invalid_query"
+UNKNOWN_FIELD = "Unknown field."
 
 DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -50,7 +69,8 @@ def _first_message(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ServiceError):
         set_rollback()
-        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status)
+        headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status, headers=headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -81,7 +101,140 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(body, status=exc.status_code, headers=headers)
 
 
-class NewestFirstPagination(CursorPagination):
+_JSON_TYPE_NAMES = {"string": "a string", "integer": "a whole number", "boolean": "true or false", "array": "a list"}
+
+
+def _json_type(field: serializers.Field) -> str | None:
+    if isinstance(field, serializers.BooleanField):
+        return "boolean"
+    if isinstance(field, serializers.IntegerField):
+        return "integer"
+    if isinstance(field, serializers.CharField | serializers.ChoiceField | serializers.DecimalField):
+        return "string"
+    if isinstance(field, serializers.ListField):
+        return "array"
+    return None
+
+
+def _is_json(value: Any, expected: str) -> bool:
+    if expected == "boolean":
+        return isinstance(value, bool)
+    if expected == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected == "string":
+        return isinstance(value, str)
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+# An input serializer that refuses fields it does not know (the schema says
+# additionalProperties: false): a misspelt "limit_prce" is an error, not a market order.
+class StrictInputSerializer(serializers.Serializer):
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: [UNKNOWN_FIELD] for name in unknown})
+            if type(data) is dict:  # a JSON body: types as the schema says, no "0" for 0 or 0 for "0"
+                wrong = {
+                    name: [f"Must be {_JSON_TYPE_NAMES[expected]}."]
+                    for name, value in data.items()
+                    if value is not None
+                    and (expected := _json_type(self.fields[name]))
+                    and not _is_json(value, expected)
+                }
+                if wrong:
+                    raise serializers.ValidationError(wrong)
+        return super().to_internal_value(data)
+
+
+class DecimalStringField(serializers.DecimalField):
+    """A price or amount as a JSON string (``"101.25"``), as the API also writes them.
+
+    A JSON number is refused rather than converted: in most clients it went
+    through a binary float before it was sent, so the digits typed may not be
+    the digits that arrive.
+    """
+
+    default_error_messages = {"not_a_string": 'Write the amount as a string, e.g. "101.25"; numbers are refused.'}
+
+    def to_internal_value(self, data: Any) -> Decimal | None:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        if data == "" and self.allow_null:
+            return None  # a form's empty field: no price
+        return super().to_internal_value(data)
+
+
+class CheckedJSONParser(JSONParser):
+    """JSON bodies through ``stockchat.inputs``: depth-limited (no ``RecursionError``),
+    no control characters in any key or string, and numbers exactly as typed
+    (``Decimal``, never a float rounded on the way to a price)."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        raw = stream.read()
+        try:
+            text = codecs.decode(raw, encoding)
+            data = loads_json(text, exact_numbers=True)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise exceptions.ParseError("The body is not valid JSON.") from exc
+        except InputError as exc:
+            if exc.code != ERROR_MALFORMED_JSON:
+                raise
+            # The API's code for a body that is not JSON has always been parse_error.
+            raise exceptions.ParseError(exc.detail) from exc
+        if find_forbidden_text(data):
+            raise InputError(ERROR_CONTROL_CHARACTER, "The body contains a control character, which is not allowed.")
+        return data
+
+
+class CheckedCursorPagination(CursorPagination):
+    """A cursor is opaque to clients, but it comes back from them: a forged one
+    (garbage, NUL, a position that is not a value of the ordering field)
+    is a 400 ``invalid_cursor``, never a query that fails in the database."""
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            cursor = super().decode_cursor(request)
+        except exceptions.NotFound:
+            cursor = None
+            valid = False
+        else:
+            valid = cursor is None or cursor.position is None or self.position_is_valid(cursor.position)
+        if not valid:
+            # 404 as DRF answers for a cursor it cannot decode: the page it names does not exist.
+            raise ServiceError(
+                ERROR_INVALID_CURSOR, "The cursor is not one this API gave out; start from page one.", status=404
+            )
+        return cursor
+
+    def get_schema_operation_parameters(self, view) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = (
+                    f"Rows per page, 1-{self.max_page_size} (more is read as {self.max_page_size})."
+                )
+        return parameters
+
+    def get_page_size(self, request: Request) -> int:
+        # DRF ignores a limit it cannot read and answers a full page; a typo should be an error.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if raw.isascii() and raw.isdigit() and len(raw) > 19:
+            return self.max_page_size  # more than any page holds
+        size = parse_int(raw, minimum=1)
+        if size is None:
+            raise ServiceError(ERROR_INVALID_QUERY, f"{self.page_size_query_param} must be a whole number from 1.")
+        return min(size, self.max_page_size)
+
+    def position_is_valid(self, position: str) -> bool:
+        return parse_int(position, minimum=0) is not None
+
+
+class NewestFirstPagination(CheckedCursorPagination):
     """Cursor pagination by descending id: stable while new rows arrive."""
 
     ordering = "-id"
@@ -90,13 +243,26 @@ class NewestFirstPagination(CursorPagination):
     max_page_size = 500
 
 
-class OldestFirstPagination(CursorPagination):
+class OldestFirstPagination(CheckedCursorPagination):
     """Cursor pagination for time series (bars), oldest first."""
 
     ordering = "start"
     page_size = 1000
     page_size_query_param = "limit"
     max_page_size = 10_000
+
+    def position_is_valid(self, position: str) -> bool:
+        try:
+            return parse_datetime(position) is not None
+        except ValueError:
+            return False
+
+
+class TextCursorPagination(NewestFirstPagination):
+    """Cursor pagination over a short text column (a stock's symbol)."""
+
+    def position_is_valid(self, position: str) -> bool:
+        return len(position) <= 64 and not has_forbidden_characters(position)
 
 
 # Long time series are rendered from ``values_list`` rows with these instead of a

@@ -15,13 +15,17 @@ class ServiceError(Exception):
     """
 
     status = 400
+    #: Seconds the client should wait before trying again (sent as ``Retry-After``), for 429s.
+    retry_after: int | None = None
 
-    def __init__(self, code: str, detail: str, *, status: int | None = None) -> None:
+    def __init__(self, code: str, detail: str, *, status: int | None = None, retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         if status is not None:
             self.status = status
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class NotFound(ServiceError):

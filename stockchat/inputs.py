@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 from stockchat.errors import ServiceError
@@ -115,12 +116,23 @@ def json_depth_exceeds(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def loads_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse JSON from a client, refusing deep nesting and malformed text with ``InputError``."""
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH, exact_numbers: bool = False) -> Any:
+    """Parse JSON from a client, refusing deep nesting and malformed text with ``InputError``.
+
+    With ``exact_numbers`` a number with a fraction or exponent becomes a
+    ``Decimal`` holding exactly the digits typed (a float would round
+    ``100.12345678901234567`` silently), and ``NaN``/``Infinity``, which JSON
+    does not have, are refused.
+    """
     if json_depth_exceeds(text, max_depth):
         raise InputError(ERROR_TOO_DEEP, f"JSON nested deeper than {max_depth} levels is not accepted.")
+    options: dict[str, Any] = {"parse_float": Decimal, "parse_constant": _refuse_constant} if exact_numbers else {}
     try:
-        return json.loads(text)
+        return json.loads(text, **options)
     except (ValueError, RecursionError) as exc:
         raise InputError(ERROR_MALFORMED_JSON, "The body is not valid JSON.") from exc
 
@@ -139,3 +151,31 @@ def find_forbidden_text(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+class IdConverter:
+    """``<id:name>`` in URL patterns: a primary key in ASCII digits within ``bigint``.
+
+    Django's ``<int:>`` takes any run of digits, so an id past ``bigint``
+    reached the database; anything else (``"²"``, a sign, 20 digits) does not
+    match, so the route answers 404 like any unknown path.
+    """
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = parse_id(value)
+        if number is None:
+            raise ValueError(value)  # Django then tries the next pattern, and answers 404
+        return number
+
+    def to_url(self, value: int | str) -> str:
+        return str(value)
+
+
+def register_id_converter() -> None:
+    """Make ``<id:...>`` available to URL patterns; each URL module calls it (once is enough)."""
+    from django.urls.converters import get_converters, register_converter
+
+    if "id" not in get_converters():
+        register_converter(IdConverter, "id")

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "stockchat.deploy.middleware.content_security_policy_middleware",
     "stockchat.deploy.middleware.health_check_middleware",
     # --- end deployment ---
+    # NUL and control characters in paths, query strings and form bodies: 400 before any view.
+    "stockchat.input_middleware.RefuseControlCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files stay cacheable), before sessions (sees the session cookie set).
@@ -226,6 +228,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies: depth-limited, no control characters, numbers exactly as typed (stockchat.inputs).
+    "DEFAULT_PARSER_CLASSES": [
+        "stockchat.api.CheckedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # --- trading API: one error shape, throttled order placement ---
     "EXCEPTION_HANDLER": "stockchat.api.exception_handler",
@@ -247,6 +255,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Request bodies as their own components, with what the server checks (minLength, ...).
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's error responses and the shared Error schema (stockchat/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "stockchat.openapi.add_error_responses",
+    ],
 }
 
 # --- Security -----------------------------------------------------------------------

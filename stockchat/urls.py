@@ -5,6 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import api as accounts_api
 from stockchat import views
 
+# Errors are JSON under /api/ (the API's promise), pages elsewhere.
+handler400 = "stockchat.views.bad_request"
+handler403 = "stockchat.views.permission_denied"
+handler404 = "stockchat.views.page_not_found"
 handler500 = "stockchat.views.server_error"
 
 urlpatterns = [

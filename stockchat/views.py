@@ -38,16 +38,44 @@ def _database_busy(exc: BaseException | None) -> bool:
     return False
 
 
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: every path under ``/api/`` answers JSON, even one that matches no route."""
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "detail": "No such resource."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler400`` (a refused Host header, too many form fields, ...)."""
+    if _is_api(request):
+        return JsonResponse({"code": "bad_request", "detail": "The request could not be understood."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler403``, for the rare refusal that happens outside DRF's views."""
+    if _is_api(request):
+        return JsonResponse({"code": "permission_denied", "detail": "You may not do this."}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: a 503 with ``Retry-After`` when the database pool is exhausted, else Django's 500.
+    """``handler500``: a 503 with ``Retry-After`` when the database pool is exhausted, else a 500
+    (JSON under ``/api/``).
 
     An exhausted pool is load, not a fault: the request was refused before it
     changed anything, so the client is told to retry. The body uses no template
     context and no database (neither may be usable here).
     """
     if not _database_busy(sys.exc_info()[1]):
+        if _is_api(request):
+            return JsonResponse({"code": "server_error", "detail": "Something went wrong on our side."}, status=500)
         return defaults.server_error(request)
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         response = JsonResponse({"code": "busy", "detail": BUSY_DETAIL}, status=503)
     else:
         response = HttpResponse(

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView, ListAPIView
@@ -18,8 +19,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from stockchat.api import NewestFirstPagination, OldestFirstPagination, api_datetime, api_decimal
+from stockchat.api import (
+    DecimalStringField,
+    NewestFirstPagination,
+    OldestFirstPagination,
+    StrictInputSerializer,
+    TextCursorPagination,
+    api_datetime,
+    api_decimal,
+)
 from stockchat.errors import ServiceError
+from stockchat.inputs import parse_int
 from trading import selectors, services
 from trading.models import (
     BarInterval,
@@ -141,14 +151,14 @@ class OrderSerializer(serializers.ModelSerializer):
         ]
 
 
-class OrderCreateSerializer(serializers.Serializer):
+class OrderCreateSerializer(StrictInputSerializer):
     symbol = serializers.CharField(max_length=12)
     side = serializers.ChoiceField(choices=OrderSide.choices)
     type = serializers.ChoiceField(choices=OrderType.choices, default=OrderType.MARKET)
     time_in_force = serializers.ChoiceField(choices=TimeInForce.choices, default=TimeInForce.DAY)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_ORDER_QUANTITY)
-    limit_price = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, allow_null=True)
-    stop_price = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, allow_null=True)
+    limit_price = DecimalStringField(max_digits=14, decimal_places=4, required=False, allow_null=True)
+    stop_price = DecimalStringField(max_digits=14, decimal_places=4, required=False, allow_null=True)
     client_order_id = serializers.CharField(max_length=64, required=False, allow_blank=False)
 
 
@@ -248,12 +258,12 @@ class WatchlistSerializer(serializers.ModelSerializer):
         return StockSerializer([item.stock for item in watchlist.items.all()], many=True).data
 
 
-class WatchlistWriteSerializer(serializers.Serializer):
+class WatchlistWriteSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=80)
     symbols = serializers.ListField(child=serializers.CharField(max_length=12), required=False, max_length=200)
 
 
-class WatchlistItemSerializer(serializers.Serializer):
+class WatchlistItemSerializer(StrictInputSerializer):
     symbol = serializers.CharField(max_length=12)
 
 
@@ -273,13 +283,15 @@ class AccountView(GenericAPIView):
 class PortfolioHistoryView(GenericAPIView):
     serializer_class = PortfolioPointSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("days", int, description="1-366, default 30")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("days", {"type": "integer", "minimum": 1, "maximum": 366}, description="default 30")
+        ],
+        responses=PortfolioPointSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
-        try:
-            days = int(request.query_params.get("days", "30"))
-        except ValueError:
-            days = 0
-        if not 1 <= days <= 366:
+        days = parse_int(request.query_params.get("days", "30"), minimum=1, maximum=366)
+        if days is None:
             raise ServiceError(INVALID_QUERY, "days must be a whole number from 1 to 366.")
         services.account_open(user=request.user)
         points = selectors.portfolio_history(viewer=request.user, days=days)
@@ -350,8 +362,9 @@ class OrderDetailView(GenericAPIView):
     def get(self, request: Request, order_id: int) -> Response:
         return Response(OrderSerializer(selectors.order_get(viewer=request.user, order_id=order_id)).data)
 
+    @extend_schema(responses={200: OrderSerializer})
     def delete(self, request: Request, order_id: int) -> Response:
-        """Cancel an open order; the answer is the cancelled order."""
+        """Cancel an open order; the answer is the cancelled order (200, not 204: clients read its final state)."""
         order = services.order_cancel(user=request.user, order_id=order_id)
         return Response(OrderSerializer(order).data)
 
@@ -371,7 +384,7 @@ class PositionDetailView(GenericAPIView):
         return Response(PositionSerializer(selectors.position_get(viewer=request.user, symbol=symbol)).data)
 
 
-class StockPagination(NewestFirstPagination):
+class StockPagination(TextCursorPagination):
     ordering = "symbol"
     page_size = 100
 
@@ -418,8 +431,8 @@ class BarListView(ListAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("interval", str, enum=BarInterval.values),
-            OpenApiParameter("start", str, description="ISO 8601 time, inclusive"),
-            OpenApiParameter("end", str, description="ISO 8601 time, exclusive"),
+            OpenApiParameter("start", OpenApiTypes.DATETIME, description="ISO 8601 time with a zone, inclusive"),
+            OpenApiParameter("end", OpenApiTypes.DATETIME, description="ISO 8601 time with a zone, exclusive"),
         ]
     )
     def get(self, request: Request, *args, **kwargs) -> Response:

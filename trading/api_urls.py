@@ -2,7 +2,10 @@
 
 from django.urls import path
 
+from stockchat.inputs import register_id_converter
 from trading import api
+
+register_id_converter()  # <id:...>: ASCII digits within bigint, anything else is a 404
 
 urlpatterns = [
     path("account", api.AccountView.as_view(), name="api-account"),
@@ -10,7 +13,7 @@ urlpatterns = [
     path("account/portfolio/history", api.PortfolioHistoryView.as_view(), name="api-portfolio-history"),
     path("orders", api.OrderListView.as_view(), name="api-orders"),
     path("orders/by-client-order-id", api.OrderByClientIdView.as_view(), name="api-order-by-client-id"),
-    path("orders/<int:order_id>", api.OrderDetailView.as_view(), name="api-order"),
+    path("orders/<id:order_id>", api.OrderDetailView.as_view(), name="api-order"),
     path("positions", api.PositionListView.as_view(), name="api-positions"),
     path("positions/<str:symbol>", api.PositionDetailView.as_view(), name="api-position"),
     path("assets", api.StockListView.as_view(), name="api-assets"),
@@ -18,10 +21,10 @@ urlpatterns = [
     path("assets/<str:symbol>/bars", api.BarListView.as_view(), name="api-bars"),
     path("assets/<str:symbol>/quote", api.QuoteView.as_view(), name="api-quote"),
     path("watchlists", api.WatchlistListView.as_view(), name="api-watchlists"),
-    path("watchlists/<int:watchlist_id>", api.WatchlistDetailView.as_view(), name="api-watchlist"),
-    path("watchlists/<int:watchlist_id>/items", api.WatchlistItemListView.as_view(), name="api-watchlist-items"),
+    path("watchlists/<id:watchlist_id>", api.WatchlistDetailView.as_view(), name="api-watchlist"),
+    path("watchlists/<id:watchlist_id>/items", api.WatchlistItemListView.as_view(), name="api-watchlist-items"),
     path(
-        "watchlists/<int:watchlist_id>/items/<str:symbol>",
+        "watchlists/<id:watchlist_id>/items/<str:symbol>",
         api.WatchlistItemDetailView.as_view(),
         name="api-watchlist-item",
     ),

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 
+from stockchat.input_middleware import ControlCharacterFormMixin
 from trading.models import OrderSide, OrderType, TimeInForce
 from trading.services.common import MAX_ORDER_QUANTITY, MAX_PRICE
 
@@ -16,7 +17,7 @@ ERROR_STOP_REQUIRED = "A stop price is required for this order type."
 CLIENT_ORDER_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 
 
-class OrderTicketForm(forms.Form):
+class OrderTicketForm(ControlCharacterFormMixin, forms.Form):
     side = forms.ChoiceField(choices=OrderSide.choices, initial=OrderSide.BUY)
     type = forms.ChoiceField(label="Order type", choices=OrderType.choices, initial=OrderType.MARKET)
     quantity = forms.IntegerField(label="Shares", min_value=1, max_value=MAX_ORDER_QUANTITY, initial=1)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chat import selectors as chat_selectors
 from chat import views as chat_views
 from stockchat.errors import NotFound, ServiceError
+from stockchat.input_middleware import form_text_checked
 from trading import selectors, services
 from trading.forms import OrderTicketForm
 from trading.models import BarInterval, Company, OrderSide
@@ -167,6 +168,7 @@ def _order_request(stock, data: dict) -> dict:
     }
 
 
+@form_text_checked
 @login_required
 @require_http_methods(["POST"])
 def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:

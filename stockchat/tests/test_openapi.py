@@ -36,3 +36,27 @@ def test_the_docs_page_has_no_inline_script_or_style_and_loads_its_start_up_scri
     assert script["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle(" in script.content.decode()
     assert 'url: "/api/v1/schema/"' in script.content.decode()
+
+
+def test_the_schema_documents_errors_the_order_cancel_body_and_message_seq(tmp_path):
+    import yaml
+
+    from stockchat.openapi import error_codes
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    cancel = schema["paths"]["/api/v1/orders/{order_id}"]["delete"]["responses"]
+    assert cancel["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Order"}
+    assert "204" not in cancel
+    assert "seq" in schema["components"]["schemas"]["Message"]["required"]
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["properties"]["code"]["enum"]) == error_codes()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status in ("400", "401", "404", "500"):
+                assert operation["responses"][status]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/Error"
+                }, (method, path, status)
+    sent = schema["paths"]["/api/v1/conversations/{conversation_id}/messages"]["post"]["responses"]
+    assert "Retry-After" in sent["429"]["headers"]
