@@ -18,7 +18,7 @@ from accounts.providers import provider_settings
 from stockchat.cache import redis_cache
 from stockchat.channel_layers import redis_channel_layer
 from stockchat.database import database_settings
-from stockchat.deploy.config import csp_directives, storage_config
+from stockchat.deploy.config import csp_directives, redis_url_with_password, storage_config
 from stockchat.deploy.logs import logging_config
 from stockchat.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
 
@@ -130,6 +130,8 @@ REDIS_URL = env_str(ENV, "REDIS_URL")
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://.")
+    # ElastiCache's AUTH token, kept out of the URL in the task definition (Secrets Manager).
+    REDIS_URL = redis_url_with_password(REDIS_URL, env_str(ENV, "REDIS_PASSWORD"))
     CHANNEL_LAYERS = {
         "default": redis_channel_layer(REDIS_URL, max_connections=env_int(ENV, "REDIS_MAX_CONNECTIONS", 2000))
     }
