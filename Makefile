@@ -82,6 +82,7 @@ deploy-lint: $(VENV)/.installed-dev
 	$(VENV)/bin/shellcheck $(DEPLOY_SCRIPTS)
 	$(PY) -m json.tool deploy/ecs/web-task-definition.json >/dev/null
 	$(PY) -m json.tool deploy/ecs/feed-task-definition.json >/dev/null
+	$(PY) -m json.tool deploy/ecs/release-task-definition.json >/dev/null
 
 deploy-check: $(VENV)/.installed-run
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
