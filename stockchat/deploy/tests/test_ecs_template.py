@@ -88,7 +88,9 @@ def test_exactly_one_feed_worker_even_during_a_deploy(template):
     assert container(template, "FeedTaskDefinition")["Command"] == ["feed"]
     # Only the web service is autoscaled.
     targets = resources_of(template, "AWS::ApplicationAutoScaling::ScalableTarget")
-    assert [t["Properties"]["ResourceId"]["Fn::Sub"] for t in targets.values()] == ["service/${Cluster}/${WebService.Name}"]
+    assert [t["Properties"]["ResourceId"]["Fn::Sub"] for t in targets.values()] == [
+        "service/${Cluster}/${WebService.Name}"
+    ]
 
 
 def test_web_scales_on_cpu_and_requests_per_task(template):

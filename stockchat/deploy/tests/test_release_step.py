@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
@@ -57,7 +56,9 @@ def test_a_failed_step_fails_the_release(container_env, tmp_path):
     # Nothing after a failure runs, and the exit code tells the deploy to stop.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "python").write_text('#!/bin/sh\nprintf "%s\\n" "$*" >> "$CALLS"\ncase "$*" in *import_assets*) exit 3;; esac\n')
+    (bin_dir / "python").write_text(
+        '#!/bin/sh\nprintf "%s\\n" "$*" >> "$CALLS"\ncase "$*" in *import_assets*) exit 3;; esac\n'
+    )
     (bin_dir / "python").chmod(0o755)
     calls = tmp_path / "calls"
     env = {**container_env, "PATH": f"{bin_dir}:{container_env['PATH']}", "CALLS": str(calls)}
@@ -79,7 +80,8 @@ def test_the_first_admin_is_created_once_and_never_reset(monkeypatch):
         monkeypatch.setenv(name, value)
     call_command("create_first_admin")
     admin = get_user_model().objects.get(username="root")
-    assert admin.is_superuser and admin.is_staff
+    assert admin.is_superuser
+    assert admin.is_staff
     assert admin.check_password(ADMIN_ENV["DJANGO_SUPERUSER_PASSWORD"])
     admin.set_password("changed in the admin afterwards")
     admin.save()
