@@ -64,7 +64,7 @@ clean:
 
 # --- Deployment ---------------------------------------------------------------------
 DEPLOY_SCRIPTS := docker/entrypoint.sh docker/release.sh deploy/beanstalk/release.sh deploy/ecs/release.sh \
-	.platform/hooks/prebuild/01_metadata_hop_limit.sh
+	.platform/hooks/prebuild/01_metadata_hop_limit.sh .platform/hooks/postdeploy/10_restart_unhealthy.sh
 # Production-like variables for the deployment checklist. The secret is made up
 # on the spot; nothing here is a real credential.
 DEPLOY_ENV = DJANGO_DEBUG=false \

@@ -244,3 +244,26 @@ def test_release_script_refuses_a_secret_that_did_not_reach_it(tmp_path):
     assert result.returncode != 0
     assert "environment secret STOCKCHAT_UNSET_SECRET did not reach the release step" in result.stderr
     assert not (tmp_path / "docker-calls").exists()
+
+
+def test_unhealthy_containers_are_restarted_by_a_timer(tmp_path):
+    # Neither Docker nor Beanstalk restarts a container whose HEALTHCHECK fails
+    # (a feed with a stale heartbeat): the postdeploy hook installs a timer that does.
+    hook = ROOT / ".platform/hooks/postdeploy/10_restart_unhealthy.sh"
+    assert os.access(hook, os.X_OK)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    (bin_dir / "systemctl").write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    (bin_dir / "systemctl").chmod(0o755)
+    units = tmp_path / "units"
+    units.mkdir()
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STOCKCHAT_SYSTEMD_DIR": str(units)}
+    result = subprocess.run([str(hook)], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    service = (units / "stockchat-restart-unhealthy.service").read_text()
+    # systemd turns $$ into $ for the shell: the container ids are the shell's, not systemd's.
+    assert "$$(docker ps --quiet --filter health=unhealthy)" in service
+    assert 'docker restart "$$id"' in service
+    assert "OnUnitActiveSec=1min" in (units / "stockchat-restart-unhealthy.timer").read_text()
+    assert calls.read_text().splitlines() == ["daemon-reload", "enable --now stockchat-restart-unhealthy.timer"]
