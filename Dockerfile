@@ -1,19 +1,32 @@
 # syntax=docker/dockerfile:1
 # stockchat: one image for the web process (default), the market feed worker
 # and the one-off release step (migrations, static files); see docker/entrypoint.sh.
+#
+# Build for the platform the tasks run on (docs/deploy.md):
+#   docker buildx build --platform linux/amd64 -t stockchat .    (or linux/arm64)
 
-FROM python:3.11-slim-bookworm AS build
+# The official Python image through Amazon ECR Public's mirror of Docker Hub's
+# library (no anonymous pull limit, as Docker Hub has on build hosts such as
+# Elastic Beanstalk instances), pinned by digest so every build starts from the
+# same bytes. The digest is the multi-platform index of the tag; refresh it with
+#   docker buildx imagetools inspect public.ecr.aws/docker/library/python:3.11-slim-bookworm
+ARG PYTHON_IMAGE=public.ecr.aws/docker/library/python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
+
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/venv
 COPY requirements.txt /tmp/requirements.txt
 RUN /opt/venv/bin/pip install -r /tmp/requirements.txt
 
-FROM python:3.11-slim-bookworm AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
+# The feed worker touches the heartbeat file after each recorded tick; the
+# health check (docker/healthcheck.py) reads its age.
 ENV PATH="/opt/venv/bin:$PATH" \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=stockchat.settings \
-    PORT=8000
+    PORT=8000 \
+    STOCKCHAT_FEED_HEARTBEAT_FILE=/tmp/stockchat-feed-heartbeat
 # A fixed numeric id, so that orchestrators can check it is not root.
 RUN groupadd --system --gid 10001 stockchat \
     && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin stockchat

@@ -19,7 +19,7 @@ help:
 	@echo "make bench  - run the benchmarks on loopback and write bench/results/REPORT.md (about 13 minutes)"
 	@echo "make vendor - copy the chart library pinned in package.json into static/vendor/ (needs npm)"
 	@echo "make clean  - remove the virtualenv, the SQLite database and collected static files"
-	@echo "make deploy-lint  - cfn-lint the ECS template, hadolint the Dockerfile, shellcheck the scripts"
+	@echo "make deploy-lint  - cfn-lint the ECS template (informational checks too), hadolint the Dockerfile, shellcheck the scripts"
 	@echo "make deploy-check - Django's deployment checklist with production variables (no warnings allowed)"
 
 $(VENV)/bin/python:
@@ -63,7 +63,8 @@ clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache
 
 # --- Deployment ---------------------------------------------------------------------
-DEPLOY_SCRIPTS := docker/entrypoint.sh deploy/beanstalk/release.sh deploy/ecs/release.sh
+DEPLOY_SCRIPTS := docker/entrypoint.sh docker/release.sh deploy/beanstalk/release.sh deploy/ecs/release.sh \
+	.platform/hooks/prebuild/01_metadata_hop_limit.sh .platform/hooks/postdeploy/10_restart_unhealthy.sh
 # Production-like variables for the deployment checklist. The secret is made up
 # on the spot; nothing here is a real credential.
 DEPLOY_ENV = DJANGO_DEBUG=false \
@@ -76,11 +77,12 @@ DEPLOY_ENV = DJANGO_DEBUG=false \
 	AWS_S3_REGION_NAME=eu-west-1 AWS_CLOUDFRONT_DOMAIN=d111111abcdef8.cloudfront.net
 
 deploy-lint: $(VENV)/.installed-dev
-	$(VENV)/bin/cfn-lint deploy/ecs/stockchat.yaml
+	$(VENV)/bin/cfn-lint deploy/ecs/stockchat.yaml --include-checks I
 	$(VENV)/bin/hadolint Dockerfile
 	$(VENV)/bin/shellcheck $(DEPLOY_SCRIPTS)
 	$(PY) -m json.tool deploy/ecs/web-task-definition.json >/dev/null
 	$(PY) -m json.tool deploy/ecs/feed-task-definition.json >/dev/null
+	$(PY) -m json.tool deploy/ecs/release-task-definition.json >/dev/null
 
 deploy-check: $(VENV)/.installed-run
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING

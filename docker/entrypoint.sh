@@ -6,8 +6,8 @@
 #                  STOCKCHAT_WEB_SERVER=uvicorn serves with uvicorn instead
 #   feed           the market feed worker (run exactly one per deployment)
 #   migrate        apply database migrations, then exit
-#   release        migrate, then upload changed static files when they live on S3;
-#                  run once per deploy, before the new web tasks start
+#   release        docker/release.sh: migrate, static files to S3, the listing, the
+#                  first admin; run once per deploy, before the new web tasks start
 #   collectstatic  upload changed static files to S3, then exit
 #   manage ARGS    any other manage.py command
 #   anything else  run as given (e.g. sh for a shell)
@@ -76,10 +76,7 @@ case "$role" in
     exec python manage.py collectstatic --noinput "$@"
     ;;
   release)
-    python manage.py migrate --noinput
-    if [ -n "${AWS_STORAGE_BUCKET_NAME:-}" ]; then
-      python manage.py collectstatic --noinput
-    fi
+    exec "$(dirname "$0")/release.sh" "$@"
     ;;
   manage)
     exec python manage.py "$@"

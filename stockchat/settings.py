@@ -18,7 +18,7 @@ from accounts.providers import provider_settings
 from stockchat.cache import redis_cache
 from stockchat.channel_layers import redis_channel_layer
 from stockchat.database import database_settings
-from stockchat.deploy.config import csp_directives, storage_config
+from stockchat.deploy.config import csp_directives, redis_url_with_password, storage_config
 from stockchat.deploy.logs import logging_config
 from stockchat.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
 from stockchat.mail import mail_settings
@@ -135,6 +135,8 @@ REDIS_URL = env_str(ENV, "REDIS_URL")
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://.")
+    # ElastiCache's AUTH token, kept out of the URL in the task definition (Secrets Manager).
+    REDIS_URL = redis_url_with_password(REDIS_URL, env_str(ENV, "REDIS_PASSWORD"))
     CHANNEL_LAYERS = {
         "default": redis_channel_layer(REDIS_URL, max_connections=env_int(ENV, "REDIS_MAX_CONNECTIONS", 2000))
     }
@@ -275,7 +277,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # With debug off the site is HTTPS-only: plain HTTP is redirected (except the
 # load balancer's /healthz) and browsers are told to stay on HTTPS (HSTS).
 SECURE_SSL_REDIRECT = env_bool(ENV, "DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int(ENV, "DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(ENV, "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env_bool(ENV, "DJANGO_SECURE_HSTS_PRELOAD", default=True)
@@ -332,6 +334,12 @@ STOCKCHAT_MARKET_FEED = env_str(ENV, "STOCKCHAT_MARKET_FEED") or ("off" if REDIS
 if STOCKCHAT_MARKET_FEED not in {"embedded", "off"}:
     raise ImproperlyConfigured(f"STOCKCHAT_MARKET_FEED={STOCKCHAT_MARKET_FEED!r} must be 'embedded' or 'off'.")
 STOCKCHAT_MARKET_FEED_INTERVAL = env_float(ENV, "STOCKCHAT_MARKET_FEED_INTERVAL", 1.0)
+# The feed worker touches this file after every tick it records (its lease was
+# renewed); docker/healthcheck.py reads it. Empty: no file (development, tests).
+STOCKCHAT_FEED_HEARTBEAT_FILE = env_str(ENV, "STOCKCHAT_FEED_HEARTBEAT_FILE")
+# A feed whose last recorded tick is older than this is stale: its container
+# health check fails (and ECS or Docker restarts it) and /readyz reports it.
+STOCKCHAT_FEED_STALE_SECONDS = env_int(ENV, "STOCKCHAT_FEED_STALE_SECONDS", 60, minimum=1)
 
 # --- stockchat ----------------------------------------------------------------------
 # Cash a new paper-trading account opens with, in the account currency.

@@ -14,6 +14,7 @@ handler500 = "stockchat.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("accounts.urls")),
     path("api/v1/me/", accounts_api.me, name="api-me"),
     path("admin/", admin.site.urls),

@@ -8,7 +8,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from stockchat.health import health_report
+from stockchat.health import liveness_report, readiness_report
 
 # Seconds a client is asked to wait when every pooled database connection is in use.
 BUSY_RETRY_AFTER_SECONDS = 5
@@ -18,7 +18,15 @@ BUSY_DETAIL = "stockchat is busy right now. Nothing was changed; please try agai
 @never_cache
 @require_GET
 async def healthz(request: HttpRequest) -> JsonResponse:
-    report = await health_report()
+    """Liveness, for the load balancer and the container health check: never touches a backend."""
+    return JsonResponse(liveness_report())
+
+
+@never_cache
+@require_GET
+async def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness, for operators and dashboards: 503 while PostgreSQL or Redis does not answer."""
+    report = await readiness_report()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
 
 

@@ -1,16 +1,26 @@
 #!/bin/sh
 # Elastic Beanstalk release step (leader instance, once per deploy; see .ebextensions/02_release.config).
-# Runs the image's "release" command (migrate, then upload changed static files)
-# with the environment's properties, from the bundle's staging directory.
+# Runs the image's "release" command (docker/release.sh: migrate, static files,
+# the listing, the first admin) with the environment's properties and secrets,
+# from the bundle's staging directory.
 set -eu
 
 get_config="${EB_GET_CONFIG:-/opt/elasticbeanstalk/bin/get-config}"
 
 env_file="$(mktemp)"
 trap 'rm -f "$env_file"' EXIT
-"$get_config" environment | python3 -c '
-import json, sys
-for name, value in json.load(sys.stdin).items():
+# Properties come from get-config; environment secrets (ARNs in the namespace
+# aws:elasticbeanstalk:application:environmentsecrets) are resolved by Beanstalk
+# into this script's own environment, so their values are taken from there.
+PROPERTIES="$("$get_config" environment)" OPTIONS="$("$get_config" optionsettings)" python3 -c '
+import json, os, sys
+values = json.loads(os.environ["PROPERTIES"])
+options = json.loads(os.environ["OPTIONS"])
+for name in options.get("aws:elasticbeanstalk:application:environmentsecrets", {}):
+    if name not in os.environ:
+        sys.exit(f"environment secret {name} did not reach the release step; check the instance profile may read it")
+    values[name] = os.environ[name]
+for name, value in values.items():
     if "\n" in value:
         sys.exit(f"environment property {name} spans lines; docker --env-file cannot pass it")
     print(f"{name}={value}")

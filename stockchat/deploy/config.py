@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -134,3 +135,22 @@ def csp_directives(environ: Mapping[str, str], storage: StorageConfig) -> dict[s
         "form-action": ["'self'", *([f"https://{cognito}"] if cognito else [])],
         "frame-ancestors": ["'none'"],
     }
+
+
+def redis_url_with_password(url: str, password: str) -> str:
+    """``REDIS_URL`` with ``REDIS_PASSWORD`` (ElastiCache's AUTH token) put in, URL-encoded.
+
+    On ECS the token comes from Secrets Manager as its own variable, so that the
+    URL in the task definition holds no secret. A URL that already carries a
+    password keeps it; giving both is refused, as two sources of one secret.
+    """
+    if not password:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss"}:
+        raise ImproperlyConfigured("REDIS_PASSWORD needs a redis:// or rediss:// REDIS_URL.")
+    if parts.password is not None:
+        raise ImproperlyConfigured("Give the Redis password either in REDIS_URL or as REDIS_PASSWORD, not both.")
+    user = quote(parts.username or "", safe="")
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))

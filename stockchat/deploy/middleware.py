@@ -2,7 +2,7 @@
 
 Order in ``MIDDLEWARE`` matters: request ids first (so every later log line
 has one), then the Content-Security-Policy header (so every response gets
-it), then the health check, answered before Django validates the Host header
+it), then the health checks (``/healthz``, ``/readyz``), answered before Django validates the Host header
 or redirects to HTTPS: a load balancer probes each target on its private IP
 over plain HTTP.
 """
@@ -30,6 +30,7 @@ AMAZON_TRACE_HEADER = "X-Amzn-Trace-Id"
 # An incoming id is kept only if it is short and harmless in a log line.
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+/-]{1,128}$")
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
 
 
 def _incoming_request_id(request: HttpRequest) -> str:
@@ -95,27 +96,32 @@ def request_id_middleware(get_response: Callable) -> Callable:
     return middleware
 
 
-def _is_health_check(request: HttpRequest) -> bool:
-    return request.path == HEALTH_PATH and request.method == "GET"
+def _health_view(request: HttpRequest) -> Callable | None:
+    from stockchat.views import healthz, readyz
+
+    if request.method != "GET":
+        return None
+    return {HEALTH_PATH: healthz, READY_PATH: readyz}.get(request.path)
 
 
 @sync_and_async_middleware
 def health_check_middleware(get_response: Callable) -> Callable:
-    """Answers ``/healthz`` for any Host and over plain HTTP; everything else passes on."""
-    from stockchat.views import healthz
+    """Answers ``/healthz`` and ``/readyz`` for any Host and over plain HTTP; everything else passes on."""
 
     if iscoroutinefunction(get_response):
 
         async def middleware(request: HttpRequest) -> HttpResponse:
-            if _is_health_check(request):
-                return await healthz(request)
+            view = _health_view(request)
+            if view is not None:
+                return await view(request)
             return await get_response(request)
 
     else:
 
         def middleware(request: HttpRequest) -> HttpResponse:
-            if _is_health_check(request):
-                return async_to_sync(healthz)(request)
+            view = _health_view(request)
+            if view is not None:
+                return async_to_sync(view)(request)
             return get_response(request)
 
     return middleware

@@ -67,6 +67,9 @@ async def test_pages_health_and_chat_over_websockets_under_uvicorn(make_user, re
         status, _, body = await asyncio.to_thread(get, port, "/healthz")
         assert status == 200
         assert json.loads(body)["status"] == "ok"
+        status, _, body = await asyncio.to_thread(get, port, "/readyz")
+        assert status == 200
+        assert json.loads(body)["checks"]["channel_layer"] == {"ok": True}
 
         # A page on another site cannot open a socket with the visitor's cookies.
         with pytest.raises(websockets.InvalidStatus) as refused:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 
 import pytest
 
-from stockchat.deploy.tests.containers import HEALTHCHECK, get, run, start_web, stop, tables
+from stockchat.deploy.tests.conftest import ROOT
+from stockchat.deploy.tests.containers import ENTRYPOINT, HEALTHCHECK, get, run, start_web, stop, tables
 from testsupport.servers import free_port
+from testsupport.waiting import wait_until
 
 
 def test_migrate_and_release_apply_migrations_and_exit(container_env, tmp_path):
@@ -140,3 +143,28 @@ def test_the_process_can_be_chosen_by_variable(container_env, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "django_migrations" in tables(tmp_path / "db.sqlite3")
     assert (tmp_path / "role").read_text().strip() == "migrate"
+
+
+def feed_health(env: dict[str, str]) -> int:
+    return subprocess.run([sys.executable, str(HEALTHCHECK)], env=env, timeout=30, check=False).returncode
+
+
+def test_a_hung_feed_worker_fails_its_container_health_check(container_env, tmp_path):
+    # The feed touches its heartbeat after each tick it records under a renewed
+    # lease; a worker that stops ticking (here: stopped with SIGSTOP, as a hung
+    # one would be) goes stale and its container is restarted.
+    assert run(container_env, "migrate").returncode == 0
+    container_env.update(STOCKCHAT_FEED_HEARTBEAT_FILE=str(tmp_path / "heartbeat"), STOCKCHAT_FEED_STALE_SECONDS="3")
+    feed = subprocess.Popen(
+        [str(ENTRYPOINT), "feed"], cwd=ROOT, env=container_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        wait_until(lambda: feed_health(container_env) == 0, what="a fresh feed heartbeat", timeout=60, process=feed)
+        assert (tmp_path / "role").read_text().strip() == "feed"
+        feed.send_signal(signal.SIGSTOP)
+        wait_until(lambda: feed_health(container_env) == 1, what="the hung feed to go stale", timeout=30)
+        feed.send_signal(signal.SIGCONT)
+        wait_until(lambda: feed_health(container_env) == 0, what="the feed to tick again", timeout=30, process=feed)
+    finally:
+        feed.send_signal(signal.SIGCONT)
+        stop(feed)

@@ -18,6 +18,13 @@ def test_healthz_answers_the_load_balancer_on_its_private_ip():
     assert response.json()["status"] == "ok"
 
 
+def test_readyz_answers_an_unknown_host_over_plain_http(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = Client().get("/readyz", HTTP_HOST=PRIVATE_IP)
+    assert response.status_code == 200
+    assert response.json()["checks"]["database"] == {"ok": True}
+
+
 def test_other_paths_still_refuse_an_unknown_host():
     assert Client().get("/", HTTP_HOST=PRIVATE_IP).status_code == 400
     assert Client().get("/healthz/", HTTP_HOST=PRIVATE_IP).status_code == 400

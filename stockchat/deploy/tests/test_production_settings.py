@@ -25,7 +25,7 @@ def test_debug_off_means_https_only_with_hsts():
         "SECURE_PROXY_SSL_HEADER",
     )
     assert s["SECURE_SSL_REDIRECT"] is True
-    assert s["SECURE_REDIRECT_EXEMPT"] == ["^healthz$"]
+    assert s["SECURE_REDIRECT_EXEMPT"] == ["^healthz$", "^readyz$"]
     assert s["SECURE_HSTS_SECONDS"] == 31536000
     assert s["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
     assert s["SECURE_HSTS_PRELOAD"] is True

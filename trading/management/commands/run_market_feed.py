@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from trading.market.feed import FeedRunner, FeedSettings, SimulatedFeed
@@ -43,6 +45,15 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        if ticks is not None:
-            runner.on_tick = lambda count: stop.set() if count >= ticks else None
+        heartbeat = Path(settings.STOCKCHAT_FEED_HEARTBEAT_FILE) if settings.STOCKCHAT_FEED_HEARTBEAT_FILE else None
+
+        def on_tick(count: int) -> None:
+            # A recorded tick means the lease was just renewed: the container
+            # health check (docker/healthcheck.py) reads the file's age.
+            if heartbeat is not None:
+                heartbeat.touch()
+            if ticks is not None and count >= ticks:
+                stop.set()
+
+        runner.on_tick = on_tick
         await runner.run(stop)
