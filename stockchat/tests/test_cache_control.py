@@ -14,7 +14,14 @@ from accounts import services as account_services
 pytestmark = pytest.mark.django_db
 
 # A value for each path converter: pages that find nothing answer 404, which must be private too.
-SAMPLE_VALUES = {"int": "1", "str": "ACME", "slug": "acme", "path": "1", "uuid": "00000000-0000-0000-0000-000000000001"}
+SAMPLE_VALUES = {
+    "int": "1",
+    "id": "1",
+    "str": "ACME",
+    "slug": "acme",
+    "path": "1",
+    "uuid": "00000000-0000-0000-0000-000000000001",
+}
 ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
