@@ -39,8 +39,10 @@ WEB_PROPERTIES = {
     # Cognito groups that make a user superuser or staff at each sign-in.
     "STOCKCHAT_SUPERUSER_GROUPS": "admin",
     "STOCKCHAT_STAFF_GROUPS": "staff",
-    # The release step (web environment only) imports the listing shipped in the image.
+    # The release step (web environment only) imports the listing shipped in the image and a
+    # starting close for each of its stocks, so the feed has prices to walk from.
     "STOCKCHAT_RELEASE_LISTING": "trading/data/listing.csv",
+    "STOCKCHAT_RELEASE_PRICES": "trading/data/prices-daily.csv",
 }
 FEED_PROPERTIES = {"STOCKCHAT_PROCESS": "feed", "STOCKCHAT_FEED_STALE_SECONDS": "60"}
 

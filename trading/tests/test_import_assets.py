@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
 from trading.demo import DEMO_COMPANIES, LISTING_FILE
+from trading.market.feed import FeedSettings, SimulatedFeed
 from trading.market.listing import COLUMNS, read_listing_file
 from trading.models import Company, Stock
 
@@ -249,3 +250,15 @@ def test_the_demo_loader_lists_exactly_the_shipped_file(settings):
     assert {row.symbol for row in rows} == {demo.symbol for demo in DEMO_COMPANIES}
     out, _ = import_assets(LISTING_FILE)
     assert "0 stock(s) created, 0 updated, 32 unchanged" in out
+
+
+def test_the_shipped_prices_give_every_listed_stock_a_price_the_feed_walks_from():
+    # What the release step runs on a new site with the shipped defaults
+    # (STOCKCHAT_RELEASE_LISTING and STOCKCHAT_RELEASE_PRICES): without a price,
+    # the feed would leave every stock alone.
+    import_assets("trading/data/listing.csv")
+    call_command("import_prices", "trading/data/prices-daily.csv", stdout=io.StringIO())
+    feed = SimulatedFeed(FeedSettings(seed=1))
+    feed.refresh_stocks()
+    assert set(feed.stocks) == set(Stock.objects.filter(tradable=True).values_list("symbol", flat=True))
+    assert {tick.symbol for tick in feed.next_ticks()} == set(feed.stocks)
