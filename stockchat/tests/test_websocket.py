@@ -36,19 +36,99 @@ async def test_signed_in_user_from_this_site_is_accepted(alice, ws_headers):
 
 
 @pytest.mark.parametrize(
-    "origin", ["http://evil.example", "http://testserver.evil.example", "null", "https://evil.example:443"]
+    "origin",
+    [
+        "http://evil.example",
+        "http://testserver.evil.example",
+        "null",
+        "https://evil.example:443",
+        # The same host on another port or scheme is another origin (though the same "site",
+        # so the browser sends the cookie along).
+        "http://testserver:1",
+        "http://testserver:8000",
+        "https://testserver",
+        "ws://testserver",
+        "http://sub.testserver",
+        "http://testserver/",
+        "http://testserver, http://testserver",
+    ],
 )
 async def test_socket_from_another_origin_is_refused(alice, ws_headers, origin):
     communicator, connected, _ = await open_socket(await ws_headers(alice, origin=origin))
-    assert not connected
+    assert not connected  # closed before accept: the server answers the handshake with 403
     await communicator.disconnect()
 
 
-async def test_anonymous_socket_is_refused(ws_headers):
-    communicator, connected, code = await open_socket(await ws_headers())
+def replaced(headers: list[tuple[bytes, bytes]], **values: str) -> list[tuple[bytes, bytes]]:
+    """``headers`` with the named ones replaced (or added); a value of "" drops the header."""
+    names = {name.replace("_", "-").encode() for name in values}
+    kept = [(key, value) for key, value in headers if key not in names]
+    return kept + [(name.replace("_", "-").encode(), v.encode()) for name, v in values.items() if v]
+
+
+async def test_the_sites_own_origin_is_compared_with_host_and_port(alice, ws_headers):
+    on_port = replaced(await ws_headers(alice), host="testserver:8443")
+    _, connected, _ = await open_socket(replaced(on_port, origin="http://testserver"))
     assert not connected
-    assert code == CLOSE_UNAUTHENTICATED
-    await communicator.disconnect()
+    accepted, connected, _ = await open_socket(replaced(on_port, origin="http://testserver:8443"))
+    assert connected
+    await accepted.disconnect()
+
+
+async def test_behind_a_tls_proxy_the_origin_is_https(alice, ws_headers, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    signed_in = await ws_headers(alice)
+    accepted, connected, _ = await open_socket(
+        replaced(signed_in, origin="https://testserver", x_forwarded_proto="https")
+    )
+    assert connected
+    await accepted.disconnect()
+    for headers in (
+        replaced(signed_in, origin="http://testserver", x_forwarded_proto="https"),
+        replaced(signed_in, origin="https://testserver"),
+    ):
+        _, connected, _ = await open_socket(headers)
+        assert not connected
+
+
+async def test_trusted_origins_are_accepted_exactly_or_by_subdomain_pattern(alice, ws_headers, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com", "https://*.trading.example.com"]
+    signed_in = await ws_headers(alice)
+    for origin, expected in [
+        ("https://app.example.com", True),
+        ("https://desk.trading.example.com", True),
+        ("http://app.example.com", False),
+        ("https://app.example.com:8443", False),
+        ("http://desk.trading.example.com", False),
+        ("https://trading.example.com.evil.example", False),
+    ]:
+        communicator, connected, _ = await open_socket(replaced(signed_in, origin=origin))
+        assert connected is expected, origin
+        await communicator.disconnect()
+
+
+async def test_a_session_cookie_without_an_origin_is_refused_at_the_handshake(alice, ws_headers):
+    _, connected, _ = await open_socket(replaced(await ws_headers(alice), origin=""))
+    assert not connected
+
+
+async def test_a_session_that_is_not_signed_in_is_closed_with_4401(ws_headers):
+    communicator, connected, _ = await open_socket(replaced(await ws_headers(), cookie="sessionid=not-a-session"))
+    assert connected  # accepted, so that the client can tell this from a refused origin
+    assert await communicator.receive_json_from(timeout=5) == {
+        "type": "error",
+        "code": "not_authenticated",
+        "detail": "The session is not signed in.",
+    }
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+
+
+async def test_a_socket_without_credentials_is_closed_with_4401_when_no_auth_frame_comes(ws_headers, monkeypatch):
+    monkeypatch.setattr(socket_module, "AUTH_FRAME_SECONDS", 0.05)
+    communicator, connected, _ = await open_socket(await ws_headers())
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["code"] == "not_authenticated"
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
 
 
 @pytest.mark.parametrize(
