@@ -80,13 +80,19 @@ def site_origin_allowed(scope: dict, origin: str) -> bool:
 
 
 def bearer_token(scope: dict) -> str | None:
-    """The token of an ``Authorization: Bearer`` header; ``""`` when the header is malformed, None without one."""
+    """The token of an ``Authorization: Bearer`` header; ``""`` when it is malformed, None without one.
+
+    Another scheme is no token (None), as for the REST API: a browser sends Basic
+    credentials along by itself to a site behind HTTP authentication.
+    """
     header = _header(scope.get("headers", ()), b"authorization")
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH or " " in token:
+    if not token or len(token) > MAX_TOKEN_LENGTH or " " in token or "," in token:
         return ""
     return token
 
