@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts import services
@@ -21,6 +20,7 @@ from conftest import session_cookie_for
 from stockchat.asgi import application
 from stockchat.realtime import socket as socket_module
 from stockchat.realtime.socket import CLOSE_SIGNED_OUT, CLOSE_UNAUTHENTICATED
+from testsupport.socket_contract import ContractCommunicator
 from trading import services as trading
 from trading.tests.conftest import new_stock
 
@@ -40,14 +40,14 @@ def handshake(token: str | None = None, *, origin: bytes | None = None, cookie: 
     return headers
 
 
-async def opened(headers: list) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+async def opened(headers: list) -> ContractCommunicator:
+    communicator = ContractCommunicator(application, "/ws/", headers=headers)
     connected, _ = await communicator.connect(timeout=5)
     assert connected
     return communicator
 
 
-async def signed_in(headers: list, *, auth_frame: str | None = None) -> WebsocketCommunicator:
+async def signed_in(headers: list, *, auth_frame: str | None = None) -> ContractCommunicator:
     communicator = await opened(headers)
     if auth_frame is not None:
         await communicator.send_json_to({"type": "auth", "token": auth_frame})
@@ -56,7 +56,7 @@ async def signed_in(headers: list, *, auth_frame: str | None = None) -> Websocke
     return communicator
 
 
-async def assert_refused_with_4401(communicator: WebsocketCommunicator, code: str) -> None:
+async def assert_refused_with_4401(communicator: ContractCommunicator, code: str) -> None:
     error = await communicator.receive_json_from(timeout=5)
     assert error["type"] == "error"
     assert error["code"] == code
@@ -64,16 +64,16 @@ async def assert_refused_with_4401(communicator: WebsocketCommunicator, code: st
     assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
 
 
-async def assert_closed(communicator: WebsocketCommunicator, code: int = CLOSE_SIGNED_OUT) -> None:
+async def assert_closed(communicator: ContractCommunicator, code: int = CLOSE_SIGNED_OUT) -> None:
     assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": code}
 
 
-async def assert_open(communicator: WebsocketCommunicator) -> None:
+async def assert_open(communicator: ContractCommunicator) -> None:
     await communicator.send_json_to({"type": "ping", "ref": "still-there"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "ref": "still-there"}
 
 
-async def next_frame(communicator: WebsocketCommunicator, wanted: str) -> dict:
+async def next_frame(communicator: ContractCommunicator, wanted: str) -> dict:
     while True:
         frame = await communicator.receive_json_from(timeout=5)
         assert frame["type"] != "error", frame
@@ -198,7 +198,7 @@ async def test_a_socket_whose_auth_frame_does_not_come_in_time_is_closed_with_44
 
 async def test_a_page_of_another_origin_cannot_open_a_socket_even_to_send_an_auth_frame(people):
     for headers in (handshake(origin=b"http://evil.example"), handshake(people[3], origin=b"http://testserver:1")):
-        communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+        communicator = ContractCommunicator(application, "/ws/", headers=headers)
         connected, _ = await communicator.connect(timeout=5)
         assert not connected  # 403 at the handshake
 

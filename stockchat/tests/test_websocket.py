@@ -5,7 +5,6 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 
 from stockchat.asgi import application
@@ -13,8 +12,17 @@ from stockchat.realtime import socket as socket_module
 from stockchat.realtime.groups import user_group
 from stockchat.realtime.hub import hub_control, hub_event
 from stockchat.realtime.socket import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES
+from testsupport.socket_contract import ContractCommunicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# Frames as the trading app sends them to a user's group (docs/asyncapi.yaml).
+ACCOUNT_FRAME = {
+    "type": "account.updated",
+    "v": 1,
+    "account": {"cash": "7.00", "reserved": "0.00", "buying_power": "7.00"},
+}
+LEFT_FRAME = {"type": "chat.conversation.removed", "v": 1, "conversation_id": 9, "reason": "removed"}
 
 
 @pytest.fixture
@@ -23,7 +31,7 @@ async def alice():
 
 
 async def open_socket(headers):
-    communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+    communicator = ContractCommunicator(application, "/ws/", headers=headers)
     connected, code = await communicator.connect(timeout=5)
     return communicator, connected, code
 
@@ -173,11 +181,9 @@ async def test_events_for_the_user_reach_every_socket_of_that_user_only(alice, w
     for communicator in (tab_one, tab_two, other):
         await communicator.receive_json_from(timeout=5)  # hello
 
-    await get_channel_layer().group_send(
-        user_group(alice.pk), hub_event(user_group(alice.pk), {"type": "order", "id": 7, "status": "filled"})
-    )
+    await get_channel_layer().group_send(user_group(alice.pk), hub_event(user_group(alice.pk), ACCOUNT_FRAME))
     for communicator in (tab_one, tab_two):
-        assert await communicator.receive_json_from(timeout=5) == {"type": "order", "id": 7, "status": "filled"}
+        assert await communicator.receive_json_from(timeout=5) == ACCOUNT_FRAME
     assert await other.receive_nothing(timeout=0.2)
     for communicator in (tab_one, tab_two, other):
         await communicator.disconnect()
@@ -197,9 +203,9 @@ async def test_leave_command_stops_a_group_on_open_sockets(alice, ws_headers):
     await communicator.receive_json_from(timeout=5)
     layer = get_channel_layer()
     group = user_group(alice.pk)
-    await layer.group_send(group, hub_control(group, {"action": "leave", "group": group, "frame": {"type": "left"}}))
-    assert await communicator.receive_json_from(timeout=5) == {"type": "left"}
-    await layer.group_send(group, hub_event(group, {"type": "order", "id": 1}))
+    await layer.group_send(group, hub_control(group, {"action": "leave", "group": group, "frame": LEFT_FRAME}))
+    assert await communicator.receive_json_from(timeout=5) == LEFT_FRAME
+    await layer.group_send(group, hub_event(group, ACCOUNT_FRAME))
     assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
 
