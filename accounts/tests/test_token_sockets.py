@@ -13,7 +13,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
-from accounts import services
+from accounts import consumers, services
 from accounts.tests.test_tokens import access_claims, id_claims
 from chat import services as chat_services
 from conftest import session_cookie_for
@@ -224,6 +224,24 @@ async def test_revoking_a_token_closes_its_sockets_and_no_others(people):
     for socket in kept:
         await assert_open(socket)
         await socket.disconnect()
+
+
+async def test_a_revocation_while_the_token_is_being_checked_still_closes_the_socket(people, monkeypatch):
+    alice, _, _, token = people
+    check = consumers.socket_credential_for_token
+
+    def check_then_revoke(raw: str):
+        credential = check(raw)
+        # Commits (and tells the token's group) before the socket follows that group.
+        services.api_token_revoke(user=alice, prefix=raw.split("_")[1])
+        monkeypatch.setattr(consumers, "socket_credential_for_token", check)
+        return credential
+
+    monkeypatch.setattr(consumers, "socket_credential_for_token", check_then_revoke)
+    socket = await opened(handshake(token))
+    while (output := await socket.receive_output(timeout=5))["type"] == "websocket.send":
+        pass  # hello
+    assert output == {"type": "websocket.close", "code": CLOSE_SIGNED_OUT}
 
 
 async def test_deactivation_closes_the_token_sockets(people):

@@ -123,8 +123,15 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
         except CredentialRefused as exc:
             await self.refuse(exc.code, exc.detail)
             return
-        if not self.closing:  # the auth frame's deadline may have passed meanwhile
-            await self.start(credential)
+        if self.closing:  # the auth frame's deadline passed meanwhile
+            return
+        await self.start(credential)
+        # A revocation that committed while the token was being checked told the token's group
+        # before this socket followed it: check once more, now that it does.
+        try:
+            await self.authenticate_token(token)
+        except CredentialRefused:
+            await self._close(CLOSE_SIGNED_OUT)
 
     async def receive_auth_frame(self, text_data: str | None) -> None:
         """The first frame of a socket opened without credentials: ``{"type": "auth", "token": ...}``."""
