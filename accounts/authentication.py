@@ -1,5 +1,8 @@
 """REST API authentication besides the session: ``Authorization: Bearer <token>``.
 
+The WebSocket accepts the same tokens through the same two checks,
+``personal_token_holder`` and ``access_token_holder`` (accounts/consumers.py).
+
 Two kinds of bearer token are accepted: personal API tokens (``sct_…``) made
 on the tokens page, and access tokens issued by the identity provider, checked
 as API Gateway's Cognito authorizer checks them (signature against the JWKS,

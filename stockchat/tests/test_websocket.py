@@ -120,6 +120,15 @@ async def test_a_session_cookie_without_an_origin_is_refused_at_the_handshake(al
     assert not connected
 
 
+async def test_a_browser_behind_http_basic_auth_still_signs_in_with_its_session(alice, ws_headers):
+    # Browsers send Basic credentials along by themselves to a site behind HTTP authentication.
+    headers = replaced(await ws_headers(alice), authorization="Basic c3RhZ2luZzpzZWNyZXQ=")
+    communicator, connected, _ = await open_socket(headers)
+    assert connected
+    assert await communicator.receive_json_from(timeout=5) == {"type": "hello", "v": 1, "user": "alice"}
+    await communicator.disconnect()
+
+
 async def test_a_session_that_is_not_signed_in_is_closed_with_4401(ws_headers):
     communicator, connected, _ = await open_socket(replaced(await ws_headers(), cookie="sessionid=not-a-session"))
     assert connected  # accepted, so that the client can tell this from a refused origin
