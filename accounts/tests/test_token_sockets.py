@@ -191,6 +191,7 @@ async def test_a_first_frame_that_is_not_an_auth_frame_closes_with_4401(frame):
 
 
 async def test_a_socket_whose_auth_frame_does_not_come_in_time_is_closed_with_4401(monkeypatch):
+    assert socket_module.AUTH_FRAME_SECONDS == 5.0  # as docs/websocket.md says
     monkeypatch.setattr(socket_module, "AUTH_FRAME_SECONDS", 0.05)
     socket = await opened(handshake())
     await assert_refused_with_4401(socket, "not_authenticated")
