@@ -162,7 +162,7 @@ def user_signed_out(*, session_key: str | None) -> None:
 
 
 def user_password_changed(*, user: User, session_key_before: str | None, session_key_after: str | None) -> None:
-    """Close the user's sockets except those of the session that changed the password.
+    """Close the user's session sockets except those of the session that changed the password.
 
     Django has already ended the other sessions (their auth hash no longer
     matches) and given this one a new key (``update_session_auth_hash``); the
@@ -171,12 +171,17 @@ def user_password_changed(*, user: User, session_key_before: str | None, session
     """
     if session_key_before and session_key_after and session_key_before != session_key_after:
         events.sockets_follow_new_session_key(session_key_before, session_key_after)
-    events.sockets_close_for_user(user.pk, events.REASON_PASSWORD_CHANGED, keep_session_key=session_key_before or "")
+    events.sockets_close_for_user(
+        user.pk, events.REASON_PASSWORD_CHANGED, keep_session_key=session_key_before or "", sessions_only=True
+    )
 
 
 def user_password_reset(*, user: User) -> None:
-    """Close every open socket of the user whose password was reset (by e-mail link or by an admin)."""
-    events.sockets_close_for_user(user.pk, events.REASON_PASSWORD_RESET)
+    """Close every session socket of the user whose password was reset (by e-mail link or by an admin).
+
+    Personal API tokens stay valid (revoke them on the tokens page), and so do their sockets.
+    """
+    events.sockets_close_for_user(user.pk, events.REASON_PASSWORD_RESET, sessions_only=True)
 
 
 def _token_hash(token: str) -> str:
@@ -196,11 +201,16 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     return record, token
 
 
+@transaction.atomic
 def api_token_revoke(*, user: User, prefix: str) -> bool:
-    """Revoke one of ``user``'s tokens; False when there is no such active token."""
-    return bool(
-        ApiToken.objects.filter(user=user, prefix=prefix, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    )
+    """Revoke one of ``user``'s tokens and close its open sockets; False when there is no such active token."""
+    token = ApiToken.objects.select_for_update().filter(user=user, prefix=prefix, revoked_at__isnull=True).first()
+    if token is None:
+        return False
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    events.sockets_close_for_api_token(token.pk)
+    return True
 
 
 def api_token_check(raw: str) -> ApiToken | None:

@@ -14,16 +14,17 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from bench.tutorial import TutorialChatConsumer  # noqa: E402
+from stockchat.realtime.handshake import SiteOriginValidator  # noqa: E402
 from stockchat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        # The app's own origin check (stockchat/asgi.py), so /ws/ is measured as it runs.
+        "websocket": SiteOriginValidator(
             AuthMiddlewareStack(URLRouter([path("tutorial/", TutorialChatConsumer.as_asgi()), *websocket_urlpatterns]))
         ),
     }

@@ -61,8 +61,9 @@ class AppProcess:
         self.log.unlink(missing_ok=True)
 
 
-def start_daphne(env: dict[str, str]) -> tuple[AppProcess, int]:
-    port = free_port()
+def start_daphne(env: dict[str, str], port: int | None = None) -> tuple[AppProcess, int]:
+    """daphne on ``port`` (a free one by default; the same again to restart a server)."""
+    port = port or free_port()
     daphne = AppProcess(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "stockchat.asgi:application"],
         env,

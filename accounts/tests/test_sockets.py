@@ -9,7 +9,6 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import transaction
@@ -21,6 +20,7 @@ from stockchat.asgi import application
 from stockchat.realtime.groups import session_group, user_group
 from stockchat.realtime.hub import get_hub, hub_control
 from stockchat.realtime.socket import CLOSE_SIGNED_OUT
+from testsupport.socket_contract import ContractCommunicator
 from testsupport.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,25 +32,25 @@ def signed_in_client(user) -> Client:
     return client
 
 
-async def open_socket(client: Client) -> WebsocketCommunicator:
+async def open_socket(client: Client) -> ContractCommunicator:
     headers = [
         (b"host", b"testserver"),
         (b"origin", b"http://testserver"),
         (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
     ]
-    communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+    communicator = ContractCommunicator(application, "/ws/", headers=headers)
     connected, _ = await communicator.connect(timeout=5)
     assert connected
     assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
     return communicator
 
 
-async def assert_closed(communicator: WebsocketCommunicator) -> None:
+async def assert_closed(communicator: ContractCommunicator) -> None:
     message = await communicator.receive_output(timeout=5)
     assert message == {"type": "websocket.close", "code": CLOSE_SIGNED_OUT}
 
 
-async def assert_open(communicator: WebsocketCommunicator) -> None:
+async def assert_open(communicator: ContractCommunicator) -> None:
     await communicator.send_json_to({"type": "ping", "ref": "still-there"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "ref": "still-there"}
 

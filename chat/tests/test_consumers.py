@@ -7,11 +7,11 @@ import threading
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
 from chat import services
 from chat.tests.conftest import make_world
 from stockchat.asgi import application
+from testsupport.socket_contract import ContractCommunicator
 from trading import services as trading
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,8 +22,8 @@ async def world(make_user):
     return await database_sync_to_async(make_world)(make_user)
 
 
-async def connect(ws_headers, user) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, "/ws/", headers=await ws_headers(user))
+async def connect(ws_headers, user) -> ContractCommunicator:
+    communicator = ContractCommunicator(application, "/ws/", headers=await ws_headers(user))
     connected, _ = await communicator.connect(timeout=5)
     assert connected
     assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
@@ -180,11 +180,13 @@ async def test_members_can_use_every_chat_frame(world, ws_headers, role):
     await other.disconnect()
 
 
-async def test_anonymous_sockets_are_refused(ws_headers):
-    communicator = WebsocketCommunicator(application, "/ws/", headers=await ws_headers(None))
-    connected, code = await communicator.connect(timeout=5)
-    assert not connected
-    assert code == 4401
+async def test_anonymous_sockets_are_closed_before_any_chat_frame(ws_headers):
+    communicator = ContractCommunicator(application, "/ws/", headers=await ws_headers(None))
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    await communicator.send_json_to({"type": "chat.subscribe", "conversation_ids": [1], "ref": "s"})
+    assert (await communicator.receive_json_from(timeout=5))["code"] == "not_authenticated"
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
 
 
 async def test_a_socket_that_announced_presence_says_offline_when_it_closes(world, ws_headers):

@@ -13,8 +13,11 @@ through a channel of its own.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -29,6 +32,7 @@ from stockchat.inputs import (
     loads_json,
 )
 from stockchat.realtime.groups import session_group, user_group
+from stockchat.realtime.handshake import MAX_TOKEN_LENGTH, bearer_token, has_session_cookie
 from stockchat.realtime.hub import encode_frame, get_hub
 from stockchat.realtime.limits import TokenBucket
 from stockchat.realtime.outbox import Outbox
@@ -42,12 +46,16 @@ FRAME_RATE_PER_SECOND = 20.0
 FRAME_BURST = 60
 
 # Close codes in the private range (4000-4999) so clients can tell them apart.
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_SIGNED_OUT = 4403  # the session signed out or the account was deactivated
+CLOSE_UNAUTHENTICATED = 4401  # no credentials, or ones that are unknown, revoked or expired
+CLOSE_SIGNED_OUT = 4403  # the session signed out, the token was revoked, or the account was deactivated
 CLOSE_TOO_SLOW = 4408
 # What the server closes with when the consumer itself fails (not a frame's handler, which
 # answers internal_error); the socket is cleaned up like any other.
 CLOSE_INTERNAL_ERROR = 1011
+
+# A socket opened without credentials must send its auth frame this soon.
+AUTH_FRAME_SECONDS = 5.0
+ERROR_NOT_AUTHENTICATED = "not_authenticated"
 
 ERROR_MALFORMED = "malformed"
 ERROR_TOO_LARGE = "too_large"
@@ -73,6 +81,25 @@ def _non_finite_number(value: Any) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class SocketCredential:
+    """What a socket was opened with; the socket stays open only as long as it stands."""
+
+    user: Any
+    kind: str  # "session", "api_token" or "access_token"
+    group: str | None = None  # a close command to this group closes the socket (sign-out, revocation)
+    expires_at: float | None = None  # Unix time at which the socket closes with 4401 (access tokens)
+
+
+class CredentialRefused(Exception):
+    """A token the socket cannot accept; ``code`` is the API's code for the same refusal."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
 class BaseSocketConsumer(AsyncWebsocketConsumer):
     # No channel of its own: the hub follows groups for every socket of the
     # process, which saves a channel-layer receive loop per idle socket.
@@ -87,24 +114,97 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    # --- authentication (docs/websocket.md, "Opening") --------------------------------------
+
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            # Closing before accept() rejects the handshake (HTTP 403).
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        self.user = user
-        self.followed: set[str] = set()
+        # The Origin was checked before (stockchat.realtime.handshake). Every socket that got
+        # this far is accepted, so that a client can tell missing or refused credentials (4401)
+        # from a refused Origin (the handshake's 403).
+        self.user = None
         self.closing = False
+        self.credential_timer: asyncio.TimerHandle | None = None
+        await self.accept()
+        token = bearer_token(self.scope)
+        user = self.scope.get("user")
+        if token is not None:
+            await self.sign_in_with_token(token)  # a token wins over a cookie sent along with it
+        elif user is not None and user.is_authenticated:
+            session = self.scope["session"]
+            # Sign-out closes the sockets of its session (accounts/events.py).
+            await self.start(SocketCredential(user, "session", group=session_group(session.session_key)))
+        elif has_session_cookie(self.scope):
+            await self.refuse(ERROR_NOT_AUTHENTICATED, "The session is not signed in.")
+        else:
+            self.credential_timer = asyncio.get_running_loop().call_later(
+                AUTH_FRAME_SECONDS,
+                lambda: spawn(self.refuse(ERROR_NOT_AUTHENTICATED, "No auth frame came in time."), name="auth-late"),
+            )
+
+    async def authenticate_token(self, token: str) -> SocketCredential:
+        """The credential of a bearer token; accounts' mixin knows the tokens (stockchat/consumers.py)."""
+        raise CredentialRefused("invalid_token", "This socket accepts no tokens.")
+
+    async def sign_in_with_token(self, token: str) -> None:
+        if not token:
+            await self.refuse("malformed_token", "The Authorization header must be 'Bearer <token>'.")
+            return
+        try:
+            credential = await self.authenticate_token(token)
+        except CredentialRefused as exc:
+            await self.refuse(exc.code, exc.detail)
+            return
+        if self.closing:  # the auth frame's deadline passed meanwhile
+            return
+        await self.start(credential)
+        # A revocation that committed while the token was being checked told the token's group
+        # before this socket followed it: check once more, now that it does.
+        try:
+            await self.authenticate_token(token)
+        except CredentialRefused:
+            await self._close(CLOSE_SIGNED_OUT)
+
+    async def receive_auth_frame(self, text_data: str | None) -> None:
+        """The first frame of a socket opened without credentials: ``{"type": "auth", "token": ...}``."""
+        frame: Any = None
+        if text_data is not None and len(text_data) <= MAX_FRAME_BYTES:
+            try:
+                frame = loads_json(text_data)
+            except ServiceError:
+                frame = None
+        token = frame.get("token") if isinstance(frame, dict) and frame.get("type") == "auth" else None
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            await self.refuse(ERROR_NOT_AUTHENTICATED, 'The first frame must be {"type": "auth", "token": "..."}.')
+            return
+        await self.sign_in_with_token(token)
+
+    async def start(self, credential: SocketCredential) -> None:
+        if self.credential_timer is not None:
+            self.credential_timer.cancel()
+            self.credential_timer = None
+        self.credential = credential
+        self.user = user = credential.user
+        self.followed: set[str] = set()
         self.rate = TokenBucket(rate=FRAME_RATE_PER_SECOND, burst=FRAME_BURST)
         self.outbox = Outbox(self._write, self._too_slow)
-        await self.accept()
         self.send_frame({"type": "hello", "v": PROTOCOL_VERSION, "user": user.get_username()})
         await self.follow(user_group(user.pk))
-        # Sign-out closes the sockets of its session (accounts/events.py).
-        session = self.scope.get("session")
-        if session is not None and session.session_key:
-            await self.follow(session_group(session.session_key))
+        if credential.group is not None:
+            await self.follow(credential.group)
+        if credential.expires_at is not None:
+            self.credential_timer = asyncio.get_running_loop().call_later(
+                max(0.0, credential.expires_at - time.time()),
+                lambda: spawn(self._close(CLOSE_UNAUTHENTICATED), name="socket-expired"),
+            )
+
+    async def refuse(self, code: str, detail: str) -> None:
+        """Say why in an error frame, then close with 4401."""
+        if self.closing:
+            return
+        self.closing = True
+        if self.credential_timer is not None:
+            self.credential_timer.cancel()
+        await self.send(text_data=encode_frame({"type": "error", "code": code, "detail": detail}))
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def __call__(self, scope, receive, send) -> None:
         try:
@@ -121,6 +221,9 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.disconnected = True
+        timer = getattr(self, "credential_timer", None)
+        if timer is not None:
+            timer.cancel()
         if not hasattr(self, "outbox"):
             return
         self.closing = True
@@ -151,6 +254,9 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
         if action == "close":
             # A password change closes the user's other sessions' sockets, not this session's.
             if any(group in self.followed for group in command.get("keep", ())):
+                return
+            # ... and only sockets opened with a session: a token stays valid across it.
+            if "kinds" in command and self.credential.kind not in command["kinds"]:
                 return
             spawn(self._close(int(command.get("code", 1000))), name="socket-close")
         elif action == "follow" and isinstance(command.get("group"), str):
@@ -184,6 +290,9 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
     # --- frames from the client ---------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.user is None:
+            await self.receive_auth_frame(text_data)
+            return
         if bytes_data is not None:
             self.send_error(ERROR_BINARY, "Frames must be JSON text.")
             return

@@ -71,10 +71,12 @@ async def test_pages_health_and_chat_over_websockets_under_uvicorn(make_user, re
         assert status == 200
         assert json.loads(body)["checks"]["channel_layer"] == {"ok": True}
 
-        # A page on another site cannot open a socket with the visitor's cookies.
-        with pytest.raises(websockets.InvalidStatus) as refused:
-            await open_socket(port, alice_cookie, origin="http://evil.example")
-        assert refused.value.response.status_code == 403
+        # A page on another site, or on another port or scheme of this host, cannot open a
+        # socket with the visitor's cookies.
+        for origin in ("http://evil.example", f"http://127.0.0.1:{port + 1}", f"https://127.0.0.1:{port}"):
+            with pytest.raises(websockets.InvalidStatus) as refused:
+                await open_socket(port, alice_cookie, origin=origin)
+            assert refused.value.response.status_code == 403
 
         alice = await open_socket(port, alice_cookie)
         bob = await open_socket(port, bob_cookie)

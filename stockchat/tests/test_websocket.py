@@ -5,7 +5,6 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 
 from stockchat.asgi import application
@@ -13,8 +12,17 @@ from stockchat.realtime import socket as socket_module
 from stockchat.realtime.groups import session_group, user_group
 from stockchat.realtime.hub import get_hub, hub_control, hub_event
 from stockchat.realtime.socket import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES, BaseSocketConsumer
+from testsupport.socket_contract import ContractCommunicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# Frames as the trading app sends them to a user's group (docs/asyncapi.yaml).
+ACCOUNT_FRAME = {
+    "type": "account.updated",
+    "v": 1,
+    "account": {"cash": "7.00", "reserved": "0.00", "buying_power": "7.00"},
+}
+LEFT_FRAME = {"type": "chat.conversation.removed", "v": 1, "conversation_id": 9, "reason": "removed"}
 
 
 @pytest.fixture
@@ -30,7 +38,7 @@ def session_key(user) -> str:
 
 
 async def open_socket(headers):
-    communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+    communicator = ContractCommunicator(application, "/ws/", headers=headers)
     connected, code = await communicator.connect(timeout=5)
     return communicator, connected, code
 
@@ -43,19 +51,108 @@ async def test_signed_in_user_from_this_site_is_accepted(alice, ws_headers):
 
 
 @pytest.mark.parametrize(
-    "origin", ["http://evil.example", "http://testserver.evil.example", "null", "https://evil.example:443"]
+    "origin",
+    [
+        "http://evil.example",
+        "http://testserver.evil.example",
+        "null",
+        "https://evil.example:443",
+        # The same host on another port or scheme is another origin (though the same "site",
+        # so the browser sends the cookie along).
+        "http://testserver:1",
+        "http://testserver:8000",
+        "https://testserver",
+        "ws://testserver",
+        "http://sub.testserver",
+        "http://testserver/",
+        "http://testserver, http://testserver",
+    ],
 )
 async def test_socket_from_another_origin_is_refused(alice, ws_headers, origin):
     communicator, connected, _ = await open_socket(await ws_headers(alice, origin=origin))
-    assert not connected
+    assert not connected  # closed before accept: the server answers the handshake with 403
     await communicator.disconnect()
 
 
-async def test_anonymous_socket_is_refused(ws_headers):
-    communicator, connected, code = await open_socket(await ws_headers())
+def replaced(headers: list[tuple[bytes, bytes]], **values: str) -> list[tuple[bytes, bytes]]:
+    """``headers`` with the named ones replaced (or added); a value of "" drops the header."""
+    names = {name.replace("_", "-").encode() for name in values}
+    kept = [(key, value) for key, value in headers if key not in names]
+    return kept + [(name.replace("_", "-").encode(), v.encode()) for name, v in values.items() if v]
+
+
+async def test_the_sites_own_origin_is_compared_with_host_and_port(alice, ws_headers):
+    on_port = replaced(await ws_headers(alice), host="testserver:8443")
+    _, connected, _ = await open_socket(replaced(on_port, origin="http://testserver"))
     assert not connected
-    assert code == CLOSE_UNAUTHENTICATED
+    accepted, connected, _ = await open_socket(replaced(on_port, origin="http://testserver:8443"))
+    assert connected
+    await accepted.disconnect()
+
+
+async def test_behind_a_tls_proxy_the_origin_is_https(alice, ws_headers, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    signed_in = await ws_headers(alice)
+    accepted, connected, _ = await open_socket(
+        replaced(signed_in, origin="https://testserver", x_forwarded_proto="https")
+    )
+    assert connected
+    await accepted.disconnect()
+    for headers in (
+        replaced(signed_in, origin="http://testserver", x_forwarded_proto="https"),
+        replaced(signed_in, origin="https://testserver"),
+    ):
+        _, connected, _ = await open_socket(headers)
+        assert not connected
+
+
+async def test_trusted_origins_are_accepted_exactly_or_by_subdomain_pattern(alice, ws_headers, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com", "https://*.trading.example.com"]
+    signed_in = await ws_headers(alice)
+    for origin, expected in [
+        ("https://app.example.com", True),
+        ("https://desk.trading.example.com", True),
+        ("http://app.example.com", False),
+        ("https://app.example.com:8443", False),
+        ("http://desk.trading.example.com", False),
+        ("https://trading.example.com.evil.example", False),
+    ]:
+        communicator, connected, _ = await open_socket(replaced(signed_in, origin=origin))
+        assert connected is expected, origin
+        await communicator.disconnect()
+
+
+async def test_a_session_cookie_without_an_origin_is_refused_at_the_handshake(alice, ws_headers):
+    _, connected, _ = await open_socket(replaced(await ws_headers(alice), origin=""))
+    assert not connected
+
+
+async def test_a_browser_behind_http_basic_auth_still_signs_in_with_its_session(alice, ws_headers):
+    # Browsers send Basic credentials along by themselves to a site behind HTTP authentication.
+    headers = replaced(await ws_headers(alice), authorization="Basic c3RhZ2luZzpzZWNyZXQ=")
+    communicator, connected, _ = await open_socket(headers)
+    assert connected
+    assert await communicator.receive_json_from(timeout=5) == {"type": "hello", "v": 1, "user": "alice"}
     await communicator.disconnect()
+
+
+async def test_a_session_that_is_not_signed_in_is_closed_with_4401(ws_headers):
+    communicator, connected, _ = await open_socket(replaced(await ws_headers(), cookie="sessionid=not-a-session"))
+    assert connected  # accepted, so that the client can tell this from a refused origin
+    assert await communicator.receive_json_from(timeout=5) == {
+        "type": "error",
+        "code": "not_authenticated",
+        "detail": "The session is not signed in.",
+    }
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+
+
+async def test_a_socket_without_credentials_is_closed_with_4401_when_no_auth_frame_comes(ws_headers, monkeypatch):
+    monkeypatch.setattr(socket_module, "AUTH_FRAME_SECONDS", 0.05)
+    communicator, connected, _ = await open_socket(await ws_headers())
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["code"] == "not_authenticated"
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
 
 
 @pytest.mark.parametrize(
@@ -100,11 +197,9 @@ async def test_events_for_the_user_reach_every_socket_of_that_user_only(alice, w
     for communicator in (tab_one, tab_two, other):
         await communicator.receive_json_from(timeout=5)  # hello
 
-    await get_channel_layer().group_send(
-        user_group(alice.pk), hub_event(user_group(alice.pk), {"type": "order", "id": 7, "status": "filled"})
-    )
+    await get_channel_layer().group_send(user_group(alice.pk), hub_event(user_group(alice.pk), ACCOUNT_FRAME))
     for communicator in (tab_one, tab_two):
-        assert await communicator.receive_json_from(timeout=5) == {"type": "order", "id": 7, "status": "filled"}
+        assert await communicator.receive_json_from(timeout=5) == ACCOUNT_FRAME
     assert await other.receive_nothing(timeout=0.2)
     for communicator in (tab_one, tab_two, other):
         await communicator.disconnect()
@@ -124,9 +219,9 @@ async def test_leave_command_stops_a_group_on_open_sockets(alice, ws_headers):
     await communicator.receive_json_from(timeout=5)
     layer = get_channel_layer()
     group = user_group(alice.pk)
-    await layer.group_send(group, hub_control(group, {"action": "leave", "group": group, "frame": {"type": "left"}}))
-    assert await communicator.receive_json_from(timeout=5) == {"type": "left"}
-    await layer.group_send(group, hub_event(group, {"type": "order", "id": 1}))
+    await layer.group_send(group, hub_control(group, {"action": "leave", "group": group, "frame": LEFT_FRAME}))
+    assert await communicator.receive_json_from(timeout=5) == LEFT_FRAME
+    await layer.group_send(group, hub_event(group, ACCOUNT_FRAME))
     assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
 

@@ -12,7 +12,6 @@ import asyncio
 import json
 
 import pytest
-from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -23,6 +22,7 @@ from stockchat.asgi import application
 from stockchat.inputs import MAX_JSON_DEPTH
 from stockchat.realtime import socket as socket_module
 from stockchat.realtime.hub import get_hub
+from testsupport.socket_contract import ContractCommunicator
 from trading import services as trading
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,7 +54,7 @@ async def play(headers, frames: list[str]) -> list[dict]:
     A consumer that crashes makes ``receive_output`` raise its exception (a server closes such a
     socket with 1011); a close of any other kind fails the assertion on the output's type.
     """
-    socket = WebsocketCommunicator(application, "/ws/", headers=headers)
+    socket = ContractCommunicator(application, "/ws/", headers=headers)
     connected, _ = await socket.connect(timeout=5)
     assert connected
     assert (await socket.receive_json_from(timeout=5))["type"] == "hello"

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group
 
 from stockchat.asgi import application
+from testsupport.socket_contract import ContractCommunicator
 from trading import consumers, services
 from trading.tests.conftest import T0, new_stock
 
@@ -36,8 +36,8 @@ async def market(make_user):
     return await setup_market(make_user)
 
 
-async def connect(ws_headers, user) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, "/ws/", headers=await ws_headers(user))
+async def connect(ws_headers, user) -> ContractCommunicator:
+    communicator = ContractCommunicator(application, "/ws/", headers=await ws_headers(user))
     connected, _ = await communicator.connect(timeout=5)
     assert connected
     assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"

@@ -114,8 +114,10 @@ def test_websockets_upgrade_through_the_platform_proxy(nginx_in_front, container
         assert status == b"HTTP/1.1 101 Switching Protocols"
         assert b'"type":"hello"' in frames
         assert b'"user":"alice"' in frames
-        # The origin check still applies behind the proxy.
+        # The origin check still applies behind the proxy, scheme included: the page was
+        # served over HTTPS (X-Forwarded-Proto), so an http:// origin is another site.
         assert handshake(port, "https://evil.example.net", cookie)[0].startswith(b"HTTP/1.1 403")
+        assert handshake(port, "http://stockchat.example.com", cookie)[0].startswith(b"HTTP/1.1 403")
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 10.0.1.7\r\nConnection: close\r\n\r\n")
             assert sock.recv(64).startswith(b"HTTP/1.1 200")

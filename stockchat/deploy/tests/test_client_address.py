@@ -6,13 +6,13 @@ import pytest
 from channels.auth import AuthMiddlewareStack
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator, OriginValidator
 from channels.testing import WebsocketCommunicator
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import path
 
 from stockchat.deploy.client_address import ClientAddressMiddleware, client_address_middleware
+from stockchat.realtime.handshake import SiteOriginValidator
 
 ALB = "10.0.0.2"  # the socket peer: the nearest proxy
 
@@ -57,7 +57,7 @@ class ClientEcho(AsyncJsonWebsocketConsumer):
 def websocket_stack():
     """The socket stack of stockchat.asgi around a consumer that reports the scope's client."""
     return ClientAddressMiddleware(
-        AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter([path("ws/", ClientEcho.as_asgi())])))
+        SiteOriginValidator(AuthMiddlewareStack(URLRouter([path("ws/", ClientEcho.as_asgi())])))
     )
 
 
@@ -104,7 +104,7 @@ def test_the_app_reads_the_socket_address_before_the_origin_check():
 
     websocket = router.application_mapping["websocket"]
     assert isinstance(websocket, ClientAddressMiddleware)
-    assert isinstance(websocket.app, OriginValidator)
+    assert isinstance(websocket.app, SiteOriginValidator)
 
 
 def test_the_http_middleware_runs_first(settings):
