@@ -61,13 +61,15 @@ class AppProcess:
         self.log.unlink(missing_ok=True)
 
 
-def start_daphne(env: dict[str, str]) -> tuple[AppProcess, int]:
-    port = free_port()
-    daphne = AppProcess(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "stockchat.asgi:application"],
-        env,
-        name=f"daphne-{port}",
-    )
+def daphne_command(port: int) -> list[str]:
+    """daphne as the Docker entrypoint and `make run` start it: stopping closes sockets with 1012."""
+    server = [sys.executable, "-m", "stockchat.deploy.server"]
+    return [*server, "-b", "127.0.0.1", "-p", str(port), "stockchat.asgi:application"]
+
+
+def start_daphne(env: dict[str, str], port: int | None = None) -> tuple[AppProcess, int]:
+    port = port or free_port()
+    daphne = AppProcess(daphne_command(port), env, name=f"daphne-{port}")
     daphne.wait_for_port(port)
     return daphne, port
 

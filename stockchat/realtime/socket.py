@@ -34,6 +34,8 @@ FRAME_BURST = 60
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SIGNED_OUT = 4403  # the session signed out or the account was deactivated
 CLOSE_TOO_SLOW = 4408
+# The standard "service restart": the process is stopping (a deploy); reconnect at once.
+CLOSE_SERVICE_RESTART = 1012
 
 ERROR_MALFORMED = "malformed"
 ERROR_TOO_LARGE = "too_large"
@@ -128,6 +130,16 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
         if not self.closing:
             self.closing = True
             await self.close(code=code)
+
+    async def drain(self) -> None:
+        """Stop taking events and wait until the frames already queued are written.
+
+        The server is stopping and closes the socket next (1012): the client then resumes from
+        the database, so what comes after this is not needed, and what came before is not lost.
+        The caller bounds the wait.
+        """
+        self.closing = True
+        await self.outbox.flush()
 
     async def _too_slow(self) -> None:
         logger.info("closing a socket of user %s that could not keep up", self.user.pk)
