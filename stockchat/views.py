@@ -13,6 +13,14 @@ from stockchat.health import health_report
 # Seconds a client is asked to wait when every pooled database connection is in use.
 BUSY_RETRY_AFTER_SECONDS = 5
 BUSY_DETAIL = "stockchat is busy right now. Nothing was changed; please try again in a few seconds."
+# ... and when the database cannot be reached (or broke off) at all. Whether a write went through
+# is not known then: a client sends it again with the same idempotency key (client_order_id,
+# client_message_id), which the services honour.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_DETAIL = (
+    "stockchat cannot reach its database right now; please try again in a few seconds "
+    "(a request with a client_order_id or client_message_id is safe to send again)."
+)
 
 
 @never_cache
@@ -27,33 +35,46 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
-def _database_busy(exc: BaseException | None) -> bool:
-    """True for the error a request gets when no pooled connection came free in time."""
+def _database_failure(exc: BaseException | None) -> str | None:
+    """``busy`` when no pooled connection came free in time, ``unavailable`` when PostgreSQL could not
+    be reached or broke off (connection refused or lost, shutdown, too many connections, a deadlock or
+    serialisation failure: psycopg's OperationalError and InterfaceError); None for anything else."""
+    import psycopg
     from psycopg_pool import PoolTimeout
 
+    failure = None
     while exc is not None:
         if isinstance(exc, PoolTimeout):
-            return True
+            return "busy"
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+            failure = "unavailable"
         exc = exc.__cause__ or exc.__context__
-    return False
+    return failure
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: a 503 with ``Retry-After`` when the database pool is exhausted, else Django's 500.
+    """``handler500``: a 503 with ``Retry-After`` when the database is busy or unavailable, else Django's 500.
 
-    An exhausted pool is load, not a fault: the request was refused before it
-    changed anything, so the client is told to retry. The body uses no template
-    context and no database (neither may be usable here).
+    An exhausted pool is load, and an unreachable database an outage, not a fault in the request:
+    the client is told to retry. The body uses no template context and no database (neither may be
+    usable here).
     """
-    if not _database_busy(sys.exc_info()[1]):
+    failure = _database_failure(sys.exc_info()[1])
+    if failure is None:
         return defaults.server_error(request)
+    detail, retry_after = (
+        (BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS)
+        if failure == "busy"
+        else (UNAVAILABLE_DETAIL, UNAVAILABLE_RETRY_AFTER_SECONDS)
+    )
     if request.path.startswith("/api/"):
-        response = JsonResponse({"code": "busy", "detail": BUSY_DETAIL}, status=503)
+        response = JsonResponse({"code": failure, "detail": detail}, status=503)
     else:
+        title = "Busy" if failure == "busy" else "Unavailable"
         response = HttpResponse(
-            f"<!doctype html><title>Busy · stockchat</title><h1>Busy</h1><p>{BUSY_DETAIL}</p>",
+            f"<!doctype html><title>{title} · stockchat</title><h1>{title}</h1><p>{detail}</p>",
             status=503,
             content_type="text/html; charset=utf-8",
         )
-    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    response["Retry-After"] = str(retry_after)
     return response

@@ -114,6 +114,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         require_service(_postgres_error or "PostgreSQL is not available")
 
 
+@pytest.fixture
+def postgres_server() -> PostgresServer:
+    """The PostgreSQL of the --db=postgres pass, for tests that stop and start it (``pause``/``resume``)."""
+    if _postgres is None:
+        require_service(_postgres_error or "PostgreSQL runs in the --db=postgres pass only")
+    return _postgres
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     """A real Redis on loopback for this test session."""

@@ -82,6 +82,11 @@ class PostgresServer:
             "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the server on the cluster made by ``start`` (after ``pause``), and wait until it answers."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -89,7 +94,10 @@ class PostgresServer:
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-o", options, "start"
         )
-        return self
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (an outage): clients' connections are closed, new ones refused."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         if self.datadir.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,13 @@ from django.test import Client
 from psycopg_pool import PoolTimeout
 
 from stockchat.database import database_settings
-from stockchat.views import BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS, server_error
+from stockchat.views import (
+    BUSY_DETAIL,
+    BUSY_RETRY_AFTER_SECONDS,
+    UNAVAILABLE_DETAIL,
+    UNAVAILABLE_RETRY_AFTER_SECONDS,
+    server_error,
+)
 
 POSTGRES_URL = "postgresql://u:p@db.internal:5432/stockchat"
 BASE_DIR = Path("/srv/stockchat")
@@ -173,3 +180,24 @@ def test_other_server_errors_stay_500_without_retry_after(rf):
         response = server_error(rf.get("/api/v1/account"))
     assert response.status_code == 500
     assert "Retry-After" not in response
+
+
+def test_a_lost_postgresql_connection_is_503_unavailable_but_other_database_errors_stay_500(rf):
+    import psycopg
+    from django.db import utils
+
+    try:
+        try:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        except psycopg.OperationalError as exc:
+            raise utils.OperationalError(*exc.args) from exc
+    except utils.OperationalError:
+        response = server_error(rf.get("/api/v1/orders"))
+    assert (response.status_code, response["Retry-After"]) == (503, str(UNAVAILABLE_RETRY_AFTER_SECONDS))
+    assert json.loads(response.content) == {"code": "unavailable", "detail": UNAVAILABLE_DETAIL}
+    # A missing table is a bug in the deployment, not an outage to wait out.
+    try:
+        raise utils.OperationalError("no such table: trading_order")
+    except utils.OperationalError:
+        response = server_error(rf.get("/api/v1/orders"))
+    assert response.status_code == 500

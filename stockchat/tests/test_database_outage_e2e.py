@@ -1,0 +1,85 @@
+"""While PostgreSQL is down, a web process answers 503 (JSON for the API), never a bare 500.
+
+A real daphne on the PostgreSQL test database, with the pool (the default) and without it
+(``DATABASE_POOL_MAX_SIZE=0``); PostgreSQL is stopped (its data kept), then started again, and the
+same process serves again without a restart.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+
+import pytest
+from django.db import connections
+
+from accounts.services import api_token_create
+from conftest import session_cookie_for
+from stockchat.views import BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL, UNAVAILABLE_RETRY_AFTER_SECONDS
+from testsupport.processes import app_environment, start_daphne
+from testsupport.waiting import wait_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+# With the pool a request waits for a connection that never comes (the pool cannot connect), and
+# is refused before it could change anything; without it, connecting fails outright.
+EXPECTED = {
+    "pooled": ("busy", BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS),
+    "unpooled": ("unavailable", UNAVAILABLE_DETAIL, UNAVAILABLE_RETRY_AFTER_SECONDS),
+}
+
+
+def request(port: int, method: str, path: str, headers: dict[str, str], body: dict | None = None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        payload = json.dumps(body) if body is not None else None
+        if payload is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("pool", ["pooled", "unpooled"])
+def test_requests_get_503_while_postgresql_is_down_and_are_served_once_it_is_back(pool, make_user, postgres_server):
+    code, detail, retry_after = EXPECTED[pool]
+    alice = make_user("alice")
+    _, token = api_token_create(user=alice, name="outage")
+    api = {"Authorization": f"Bearer {token}", "Host": "127.0.0.1"}
+    page = {"Cookie": session_cookie_for(alice), "Host": "127.0.0.1"}
+    # A short wait for a pooled connection, so that a refused request does not take the default 10 s.
+    env = app_environment(STOCKCHAT_MARKET_FEED="off", DATABASE_POOL_TIMEOUT="1")
+    if pool == "unpooled":
+        env["DATABASE_POOL_MAX_SIZE"] = "0"
+    daphne, port = start_daphne(env)
+    try:
+        assert request(port, "GET", "/api/v1/account", api)[0] == 200
+        connections.close_all()
+        postgres_server.pause()
+        try:
+            order = {"symbol": "ACME", "side": "buy", "type": "market", "quantity": 1, "client_order_id": "o-1"}
+            for method, path, body in [("GET", "/api/v1/account", None), ("POST", "/api/v1/orders", order)]:
+                status, headers, text = request(port, method, path, api, body)
+                assert status == 503, text
+                assert headers["content-type"] == "application/json"
+                assert json.loads(text) == {"code": code, "detail": detail}
+                assert headers["retry-after"] == str(retry_after)
+            status, headers, text = request(port, "GET", "/dashboard/", page)
+            assert status == 503, text
+            assert detail in text
+            assert headers["retry-after"] == str(retry_after)
+        finally:
+            postgres_server.resume()
+        # The same process serves again: the pool (or Django) connects anew.
+        wait_until(
+            lambda: request(port, "GET", "/api/v1/account", api)[0] == 200,
+            what="the API served again after PostgreSQL came back",
+            timeout=20,
+            process=daphne.process,
+            log=daphne.log,
+        )
+    finally:
+        daphne.stop()
+        connections.close_all()
