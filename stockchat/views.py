@@ -13,12 +13,12 @@ from stockchat.health import health_report
 # Seconds a client is asked to wait when every pooled database connection is in use.
 BUSY_RETRY_AFTER_SECONDS = 5
 BUSY_DETAIL = "stockchat is busy right now. Nothing was changed; please try again in a few seconds."
-# ... and when the database cannot be reached (or broke off) at all. Whether a write went through
-# is not known then: a client sends it again with the same idempotency key (client_order_id,
-# client_message_id), which the services honour.
+# ... and when the database or Redis cannot be reached (or broke off) at all. Whether a write
+# went through is not known then: a client sends it again with the same idempotency key
+# (client_order_id, client_message_id), which the services honour.
 UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 UNAVAILABLE_DETAIL = (
-    "stockchat cannot reach its database right now; please try again in a few seconds "
+    "stockchat cannot reach its database or cache right now; please try again in a few seconds "
     "(a request with a client_order_id or client_message_id is safe to send again)."
 )
 
@@ -35,31 +35,36 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
-def _database_failure(exc: BaseException | None) -> str | None:
-    """``busy`` when no pooled connection came free in time, ``unavailable`` when PostgreSQL could not
-    be reached or broke off (connection refused or lost, shutdown, too many connections, a deadlock or
-    serialisation failure: psycopg's OperationalError and InterfaceError); None for anything else."""
+def _backing_service_failure(exc: BaseException | None) -> str | None:
+    """``busy`` when no pooled database connection came free in time; ``unavailable`` when PostgreSQL
+    could not be reached or broke off (connection refused or lost, shutdown, too many connections, a
+    deadlock or serialisation failure: psycopg's OperationalError and InterfaceError), or Redis could
+    not be reached (the cache behind rate limits and throttles); None for anything else."""
     import psycopg
+    import redis
     from psycopg_pool import PoolTimeout
 
     failure = None
     while exc is not None:
         if isinstance(exc, PoolTimeout):
             return "busy"
-        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        if isinstance(
+            exc, psycopg.OperationalError | psycopg.InterfaceError | redis.ConnectionError | redis.TimeoutError
+        ):
             failure = "unavailable"
         exc = exc.__cause__ or exc.__context__
     return failure
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: a 503 with ``Retry-After`` when the database is busy or unavailable, else Django's 500.
+    """``handler500``: a 503 with ``Retry-After`` when the database is busy, or it or Redis is
+    unavailable; else Django's 500.
 
-    An exhausted pool is load, and an unreachable database an outage, not a fault in the request:
+    An exhausted pool is load, and an unreachable database or Redis an outage, not a fault in the request:
     the client is told to retry. The body uses no template context and no database (neither may be
     usable here).
     """
-    failure = _database_failure(sys.exc_info()[1])
+    failure = _backing_service_failure(sys.exc_info()[1])
     if failure is None:
         return defaults.server_error(request)
     detail, retry_after = (

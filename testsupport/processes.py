@@ -49,7 +49,8 @@ class AppProcess:
             error=ServerUnavailable,
         )
 
-    def stop(self) -> None:
+    def stop(self, *, keep_log: bool = False) -> None:
+        """SIGTERM, then wait (SIGKILL after 15 s); the log is removed unless ``keep_log``."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -58,7 +59,8 @@ class AppProcess:
                 self.process.kill()
                 self.process.wait()
         self._log_handle.close()
-        self.log.unlink(missing_ok=True)
+        if not keep_log:
+            self.log.unlink(missing_ok=True)
 
 
 def daphne_command(port: int) -> list[str]:

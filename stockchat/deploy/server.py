@@ -2,9 +2,11 @@
 
 On SIGTERM (a deploy, ``docker stop``) or Ctrl-C, plain daphne cancels every application and drops
 its connections: each WebSocket client sees the connection vanish (1006) and reconnects only after
-its backoff. This server first stops listening, lets the fan-out hub write what is already queued
-for each socket, closes every socket with 1012 (service restart), waits for the clients to answer
-the close, and only then lets daphne stop. The page's client reconnects at once on 1012 and resumes.
+its backoff, and a request cut off half-way can leave a worker thread that keeps the process from
+exiting until it is killed. This server first stops listening, lets the fan-out hub write what is
+already queued for each socket, closes every socket with 1012 (service restart), waits (bounded) for
+requests in flight to finish and clients to answer the close, and only then lets daphne stop. The
+page's client reconnects at once on 1012 and resumes.
 
 The close frame is sent by the server, not by the application: daphne passes an application's
 ``websocket.close`` to autobahn's ``sendClose``, which accepts only 1000 and 3000-4999.
@@ -33,17 +35,17 @@ logger = logging.getLogger("stockchat.deploy.server")
 
 # How long a socket may take to write the frames queued for it before it is closed anyway.
 FLUSH_TIMEOUT_SECONDS = 2.0
-# How long to wait for clients to answer the close frames. Together with the flush this stays
-# well inside a container's stop timeout (docker stop: 10 s; the ECS task definitions: 30 s).
-CLOSE_TIMEOUT_SECONDS = 3.0
+# How long requests in flight may take to finish, and clients to answer the close frames. With the
+# flush this stays well inside a container's stop timeout (docker stop: 10 s; ECS tasks here: 30 s).
+FINISH_TIMEOUT_SECONDS = 5.0
 
 
 class GracefulServer(Server):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ports: list[Any] = []
-        # Set once stopping has begun and every WebSocket is gone.
-        self.websockets_gone: asyncio.Event | None = None
+        # Set once stopping has begun and every request and WebSocket is done.
+        self.all_done: asyncio.Event | None = None
 
     def listen_success(self, port: Any) -> None:
         self.ports.append(port)
@@ -51,17 +53,18 @@ class GracefulServer(Server):
 
     def protocol_disconnected(self, protocol: Any) -> None:
         super().protocol_disconnected(protocol)
-        if self.websockets_gone is not None and not self.open_websockets():
-            self.websockets_gone.set()
+        if self.all_done is not None and not self.open_connections():
+            self.all_done.set()
 
     def kill_all_applications(self) -> defer.Deferred:
         # daphne runs this before the reactor shuts down, and Twisted waits for the Deferred.
-        closing = defer.Deferred.fromFuture(asyncio.ensure_future(self.close_websockets()))
-        closing.addErrback(lambda failure: logger.error("closing the sockets failed: %s", failure.value))
+        closing = defer.Deferred.fromFuture(asyncio.ensure_future(self.finish_connections()))
+        closing.addErrback(lambda failure: logger.error("stopping gracefully failed: %s", failure.value))
         closing.addCallback(lambda _: Server.kill_all_applications(self))
         return closing
 
-    async def close_websockets(self) -> None:
+    async def finish_connections(self) -> None:
+        """Stop listening, let requests in flight finish, and close every WebSocket with 1012."""
         # New connections go elsewhere (another process, or a refused connect the client retries).
         for port in self.ports:
             port.stopListening()
@@ -70,24 +73,29 @@ class GracefulServer(Server):
                 await drain_sockets()
         except TimeoutError:
             logger.info("closing sockets before all their queued frames were written")
-        self.websockets_gone = asyncio.Event()
-        sockets = self.open_websockets()
+        self.all_done = asyncio.Event()
+        sockets = [protocol for protocol in self.open_connections() if isinstance(protocol, WebSocketProtocol)]
         for protocol in sockets:
             # Sockets still in their handshake are left to daphne: their client retries.
             if protocol.state == WebSocketProtocol.STATE_OPEN:
                 protocol.sendCloseFrame(code=CLOSE_SERVICE_RESTART)
-        if self.open_websockets():
+        # Requests in flight finish: cancelling one half-way (as daphne does next) can leave a
+        # worker thread waiting for the event loop forever, and the process then never exits.
+        if self.open_connections():
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
-                    await self.websockets_gone.wait()
-        logger.info("closed %d sockets for a restart; %d did not answer", len(sockets), len(self.open_websockets()))
+                async with asyncio.timeout(FINISH_TIMEOUT_SECONDS):
+                    await self.all_done.wait()
+        left = self.open_connections()
+        logger.info(
+            "closed %d sockets for a restart; %d connections still open after %g s",
+            len(sockets),
+            len(left),
+            FINISH_TIMEOUT_SECONDS,
+        )
 
-    def open_websockets(self) -> list[WebSocketProtocol]:
-        return [
-            protocol
-            for protocol, details in self.connections.items()
-            if isinstance(protocol, WebSocketProtocol) and "disconnected" not in details
-        ]
+    def open_connections(self) -> list[Any]:
+        """HTTP requests not yet answered, and WebSockets not yet closed."""
+        return [protocol for protocol, details in self.connections.items() if "disconnected" not in details]
 
 
 class GracefulCommandLineInterface(CommandLineInterface):

@@ -201,3 +201,15 @@ def test_a_lost_postgresql_connection_is_503_unavailable_but_other_database_erro
     except utils.OperationalError:
         response = server_error(rf.get("/api/v1/orders"))
     assert response.status_code == 500
+
+
+def test_redis_out_of_reach_is_503_unavailable(rf):
+    # The order throttle reads Django's cache, which is Redis in production.
+    import redis
+
+    try:
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    except redis.ConnectionError:
+        response = server_error(rf.get("/api/v1/orders"))
+    assert (response.status_code, response["Retry-After"]) == (503, str(UNAVAILABLE_RETRY_AFTER_SECONDS))
+    assert json.loads(response.content) == {"code": "unavailable", "detail": UNAVAILABLE_DETAIL}
