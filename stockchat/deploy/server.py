@@ -21,6 +21,8 @@ from daphne.server import Server  # isort: skip
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 from typing import Any
 
 from daphne.cli import CommandLineInterface
@@ -102,5 +104,21 @@ class GracefulCommandLineInterface(CommandLineInterface):
     server_class = GracefulServer
 
 
+def main() -> None:
+    code = 0
+    try:
+        GracefulCommandLineInterface.entrypoint()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    # A request still running when daphne cancelled it (one that took longer than the wait above)
+    # can leave its worker thread waiting for the stopped event loop forever, and the interpreter
+    # joins worker threads before it exits: leave without them. Their transactions are already
+    # committed or rolled back by the database when the connection closes.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    GracefulCommandLineInterface.entrypoint()
+    main()
