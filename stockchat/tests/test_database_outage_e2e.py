@@ -1,8 +1,9 @@
-"""While PostgreSQL is down, a web process answers 503 (JSON for the API), never a bare 500.
+"""While PostgreSQL or Redis is down, a web process answers 503 (JSON for the API), never a bare 500.
 
 A real daphne on the PostgreSQL test database, with the pool (the default) and without it
 (``DATABASE_POOL_MAX_SIZE=0``); PostgreSQL is stopped (its data kept), then started again, and the
-same process serves again without a restart.
+same process serves again without a restart. Likewise with Redis (the cache behind the order
+throttle) stopped and started on its port.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import json
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from accounts.services import api_token_create
 from conftest import session_cookie_for
 from stockchat.views import BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL, UNAVAILABLE_RETRY_AFTER_SECONDS
 from testsupport.processes import app_environment, start_daphne
 from testsupport.waiting import wait_until
+from trading.models import Order
+from trading.tests.conftest import new_stock
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -83,3 +87,26 @@ def test_requests_get_503_while_postgresql_is_down_and_are_served_once_it_is_bac
     finally:
         daphne.stop()
         connections.close_all()
+
+
+def test_an_order_gets_503_while_redis_is_down_and_is_placed_once_it_is_back(make_user, redis_server, redis_url):
+    # The order throttle counts in Django's cache, which is Redis in production.
+    new_stock("ACME", price="100.00", at=timezone.now())
+    _, token = api_token_create(user=make_user("alice"), name="outage")
+    api = {"Authorization": f"Bearer {token}", "Host": "127.0.0.1"}
+    order = {"symbol": "ACME", "side": "buy", "type": "market", "quantity": 1, "client_order_id": "o-1"}
+    daphne, port = start_daphne(app_environment(STOCKCHAT_MARKET_FEED="off", REDIS_URL=redis_url))
+    try:
+        redis_server.stop(remove=False)
+        try:
+            status, headers, text = request(port, "POST", "/api/v1/orders", api, order)
+            assert status == 503, text
+            assert json.loads(text) == {"code": "unavailable", "detail": UNAVAILABLE_DETAIL}
+            assert headers["retry-after"] == str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+        finally:
+            redis_server.start()
+        status, _, text = request(port, "POST", "/api/v1/orders", api, order)
+        assert status == 201, text
+    finally:
+        daphne.stop()
+    assert Order.objects.filter(client_order_id="o-1").count() == 1
