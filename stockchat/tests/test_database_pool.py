@@ -33,7 +33,7 @@ def settings_for(**env: str) -> dict:
 
 def test_postgresql_gets_a_pool_with_the_default_sizes_and_health_checks():
     database = settings_for(DATABASE_URL=POSTGRES_URL)
-    assert database["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10.0}
+    assert database["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10.0, "reconnect_timeout": 2.0}
     assert database["CONN_MAX_AGE"] == 0
     assert database["CONN_HEALTH_CHECKS"] is True
 
@@ -42,7 +42,7 @@ def test_pool_sizes_and_timeout_come_from_the_environment():
     database = settings_for(
         DATABASE_URL=POSTGRES_URL, DATABASE_POOL_MIN_SIZE="0", DATABASE_POOL_MAX_SIZE="4", DATABASE_POOL_TIMEOUT="2.5"
     )
-    assert database["OPTIONS"]["pool"] == {"min_size": 0, "max_size": 4, "timeout": 2.5}
+    assert database["OPTIONS"]["pool"] == {"min_size": 0, "max_size": 4, "timeout": 2.5, "reconnect_timeout": 2.0}
 
 
 def test_max_size_zero_turns_the_pool_off():
