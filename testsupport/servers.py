@@ -56,6 +56,7 @@ class PostgresServer:
         self.datadir = self.root / "data"
         self.logfile = self.root / "server.log"
         self._as_postgres: list[str] = []
+        self.paused = False
         if os.geteuid() == 0:
             # initdb refuses to run as root; the Debian package creates this user.
             if shutil.which("runuser") is None:
@@ -94,10 +95,12 @@ class PostgresServer:
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-o", options, "start"
         )
+        self.paused = False
 
     def pause(self) -> None:
         """Stop the server, keeping its data (an outage): clients' connections are closed, new ones refused."""
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+        self.paused = True
 
     def stop(self) -> None:
         if self.datadir.exists():

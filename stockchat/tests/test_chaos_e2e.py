@@ -13,10 +13,11 @@ production. While they serve:
 - Alice (through process 1) and Bob (through process 2) place a stream of orders, each retried with
   the same ``client_order_id`` until the server confirms it.
 
-Meanwhile Redis restarts once (losing every subscription and the cache) and PostgreSQL stops for a
-few seconds and starts again. At the end Bob's client has every message exactly once and in order,
-as the database has them; no ``client_order_id`` was placed twice; the books balance; and every
-refusal the writers got while a server was down was a 503 with a JSON body, never a 500.
+Meanwhile Redis restarts once (losing every subscription and the cache), PostgreSQL stops for a
+few seconds and starts again, and process 2 is replaced as in a deploy (SIGTERM, which must stop it
+by itself, then a new process on its port). At the end Bob's client has every message exactly once
+and in order, as the database has them; no ``client_order_id`` was placed twice; the books balance;
+and every refusal the writers got while a server was down was a 503 with a JSON body, never a 500.
 """
 
 from __future__ import annotations
