@@ -39,7 +39,7 @@ run: $(VENV)/.installed-run
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_demo_data
 	@echo "stockchat is at http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/); Ctrl-C stops it."
-	$(DEV_ENV) $(VENV)/bin/daphne -b $(HOST) -p $(PORT) stockchat.asgi:application
+	$(DEV_ENV) $(PY) -m stockchat.deploy.server -b $(HOST) -p $(PORT) stockchat.asgi:application
 
 test: test-sqlite test-postgres
 

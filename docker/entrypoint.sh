@@ -43,8 +43,10 @@ case "$role" in
         # No --proxy-headers: it takes the client address from the leftmost
         # X-Forwarded-For entry, which the client writes. The app reads the
         # address (STOCKCHAT_TRUSTED_PROXY_HOPS) and the scheme itself.
+        # daphne's own arguments, through a daphne that closes every WebSocket with
+        # 1012 (service restart) on SIGTERM instead of dropping it (stockchat/deploy/server.py).
         set -- --bind 0.0.0.0 --port "${PORT:-8000}" --access-log /dev/null "$@"
-        exec daphne "$@" stockchat.asgi:application
+        exec python -m stockchat.deploy.server "$@" stockchat.asgi:application
         ;;
       uvicorn)
         # No access log, for the same reason as daphne's; no lifespan (Channels'

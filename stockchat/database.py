@@ -28,6 +28,14 @@ SQLITE_OPTIONS = {
 }
 
 
+# psycopg-pool retries a failed connection with a delay that doubles each time (1, 2, 4, 8 s...)
+# until its reconnect_timeout (5 minutes by default): after an outage of a minute the next attempt
+# could come a minute after the database is back, and every request meanwhile waits and gets 503.
+# Giving up a round after 2 s lets the next request start a new round at once (no delay), so a
+# process serves again within about a second of the database's return.
+POOL_RECONNECT_TIMEOUT_SECONDS = 2.0
+
+
 def database_pool_options(environ: Mapping[str, str]) -> dict[str, Any] | None:
     """psycopg-pool options for PostgreSQL, or None when ``DATABASE_POOL_MAX_SIZE`` is 0.
 
@@ -49,7 +57,12 @@ def database_pool_options(environ: Mapping[str, str]) -> dict[str, Any] | None:
         raise ImproperlyConfigured(
             f"DATABASE_POOL_MIN_SIZE={min_size} must not exceed DATABASE_POOL_MAX_SIZE={max_size}."
         )
-    return {"min_size": min_size, "max_size": max_size, "timeout": timeout}
+    return {
+        "min_size": min_size,
+        "max_size": max_size,
+        "timeout": timeout,
+        "reconnect_timeout": POOL_RECONNECT_TIMEOUT_SECONDS,
+    }
 
 
 def database_settings(environ: Mapping[str, str], *, base_dir: Path) -> dict[str, Any]:

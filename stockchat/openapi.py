@@ -73,7 +73,7 @@ API_ERRORS: dict[int, tuple[str, ...]] = {
     ),
     429: ("throttled", "rate_limited"),
     500: ("server_error",),
-    503: ("busy",),
+    503: ("busy", "unavailable"),
 }
 
 DESCRIPTIONS = {
@@ -87,7 +87,11 @@ DESCRIPTIONS = {
     422: "Well-formed, but the trading rules refuse it.",
     429: "Too many requests; `Retry-After` says how many seconds to wait.",
     500: "A fault on the server's side.",
-    503: "The server is busy; nothing was changed. `Retry-After` says when to try again.",
+    503: (
+        "The server is busy (`busy`: nothing was changed) or the database or Redis cannot be reached"
+        " (`unavailable`: a write may have gone through; send it again with the same client id)."
+        " `Retry-After` says when to try again."
+    ),
 }
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
 WWW_AUTHENTICATE = {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "The scheme to sign in with."}}

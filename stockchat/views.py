@@ -13,6 +13,14 @@ from stockchat.health import liveness_report, readiness_report
 # Seconds a client is asked to wait when every pooled database connection is in use.
 BUSY_RETRY_AFTER_SECONDS = 5
 BUSY_DETAIL = "stockchat is busy right now. Nothing was changed; please try again in a few seconds."
+# ... and when the database or Redis cannot be reached (or broke off) at all. Whether a write
+# went through is not known then: a client sends it again with the same idempotency key
+# (client_order_id, client_message_id), which the services honour.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_DETAIL = (
+    "stockchat cannot reach its database or cache right now; please try again in a few seconds "
+    "(a request with a client_order_id or client_message_id is safe to send again)."
+)
 
 
 @never_cache
@@ -35,15 +43,25 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
-def _database_busy(exc: BaseException | None) -> bool:
-    """True for the error a request gets when no pooled connection came free in time."""
+def _backing_service_failure(exc: BaseException | None) -> str | None:
+    """``busy`` when no pooled database connection came free in time; ``unavailable`` when PostgreSQL
+    could not be reached or broke off (connection refused or lost, shutdown, too many connections, a
+    deadlock or serialisation failure: psycopg's OperationalError and InterfaceError), or Redis could
+    not be reached (the cache behind rate limits and throttles); None for anything else."""
+    import psycopg
+    import redis
     from psycopg_pool import PoolTimeout
 
+    failure = None
     while exc is not None:
         if isinstance(exc, PoolTimeout):
-            return True
+            return "busy"
+        if isinstance(
+            exc, psycopg.OperationalError | psycopg.InterfaceError | redis.ConnectionError | redis.TimeoutError
+        ):
+            failure = "unavailable"
         exc = exc.__cause__ or exc.__context__
-    return False
+    return failure
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -72,24 +90,31 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: a 503 with ``Retry-After`` when the database pool is exhausted, else a 500
-    (JSON under ``/api/``).
+    """``handler500``: a 503 with ``Retry-After`` when the database is busy, or it or Redis is
+    unavailable; else a 500 (JSON under ``/api/``).
 
-    An exhausted pool is load, not a fault: the request was refused before it
-    changed anything, so the client is told to retry. The body uses no template
-    context and no database (neither may be usable here).
+    An exhausted pool is load, and an unreachable database or Redis an outage, not a fault in the request:
+    the client is told to retry. The body uses no template context and no database (neither may be
+    usable here).
     """
-    if not _database_busy(sys.exc_info()[1]):
+    failure = _backing_service_failure(sys.exc_info()[1])
+    if failure is None:
         if _is_api(request):
             return JsonResponse({"code": "server_error", "detail": "Something went wrong on our side."}, status=500)
         return defaults.server_error(request)
+    detail, retry_after = (
+        (BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS)
+        if failure == "busy"
+        else (UNAVAILABLE_DETAIL, UNAVAILABLE_RETRY_AFTER_SECONDS)
+    )
     if _is_api(request):
-        response = JsonResponse({"code": "busy", "detail": BUSY_DETAIL}, status=503)
+        response = JsonResponse({"code": failure, "detail": detail}, status=503)
     else:
+        title = "Busy" if failure == "busy" else "Unavailable"
         response = HttpResponse(
-            f"<!doctype html><title>Busy · stockchat</title><h1>Busy</h1><p>{BUSY_DETAIL}</p>",
+            f"<!doctype html><title>{title} · stockchat</title><h1>{title}</h1><p>{detail}</p>",
             status=503,
             content_type="text/html; charset=utf-8",
         )
-    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    response["Retry-After"] = str(retry_after)
     return response

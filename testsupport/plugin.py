@@ -114,6 +114,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         require_service(_postgres_error or "PostgreSQL is not available")
 
 
+@pytest.fixture
+def postgres_server(transactional_db):
+    """The PostgreSQL of the --db=postgres pass, for tests that stop and start it (``pause``/``resume``).
+
+    Afterwards it runs again, and this process gets a new connection pool: the old one's
+    connections died with the server, and the database flush after the test needs a good one.
+    """
+    from django.db import connection, connections
+
+    if _postgres is None:
+        require_service(_postgres_error or "PostgreSQL runs in the --db=postgres pass only")
+    yield _postgres
+    if _postgres.paused:
+        _postgres.resume()
+    connections.close_all()
+    connection.close_pool()
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     """A real Redis on loopback for this test session."""

@@ -49,7 +49,8 @@ class AppProcess:
             error=ServerUnavailable,
         )
 
-    def stop(self) -> None:
+    def stop(self, *, keep_log: bool = False) -> None:
+        """SIGTERM, then wait (SIGKILL after 15 s); the log is removed unless ``keep_log``."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -58,17 +59,20 @@ class AppProcess:
                 self.process.kill()
                 self.process.wait()
         self._log_handle.close()
-        self.log.unlink(missing_ok=True)
+        if not keep_log:
+            self.log.unlink(missing_ok=True)
+
+
+def daphne_command(port: int) -> list[str]:
+    """daphne as the Docker entrypoint and `make run` start it: stopping closes sockets with 1012."""
+    server = [sys.executable, "-m", "stockchat.deploy.server"]
+    return [*server, "-b", "127.0.0.1", "-p", str(port), "stockchat.asgi:application"]
 
 
 def start_daphne(env: dict[str, str], port: int | None = None) -> tuple[AppProcess, int]:
     """daphne on ``port`` (a free one by default; the same again to restart a server)."""
     port = port or free_port()
-    daphne = AppProcess(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "stockchat.asgi:application"],
-        env,
-        name=f"daphne-{port}",
-    )
+    daphne = AppProcess(daphne_command(port), env, name=f"daphne-{port}")
     daphne.wait_for_port(port)
     return daphne, port
 

@@ -56,6 +56,7 @@ class PostgresServer:
         self.datadir = self.root / "data"
         self.logfile = self.root / "server.log"
         self._as_postgres: list[str] = []
+        self.paused = False
         if os.geteuid() == 0:
             # initdb refuses to run as root; the Debian package creates this user.
             if shutil.which("runuser") is None:
@@ -82,6 +83,11 @@ class PostgresServer:
             "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the server on the cluster made by ``start`` (after ``pause``), and wait until it answers."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -89,7 +95,12 @@ class PostgresServer:
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-o", options, "start"
         )
-        return self
+        self.paused = False
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (an outage): clients' connections are closed, new ones refused."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+        self.paused = True
 
     def stop(self) -> None:
         if self.datadir.exists():

@@ -1,11 +1,13 @@
-// The page's one WebSocket (docs/websocket.md): reconnects with backoff, follows the
-// symbols the page asked for again after every reconnect, and tells listeners when
-// the socket is ready so they can resume (chat.resume) what they follow.
+// The page's one WebSocket (docs/websocket.md): reconnects with backoff (at once when the server
+// restarts, 1012), follows the symbols the page asked for again after every reconnect, and tells
+// listeners when the socket is ready so they can resume (chat.resume) what they follow.
 
 const MAX_SYMBOLS_PER_FRAME = 50;
 const BACKOFF_START_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const SIGNED_OUT_CODES = new Set([4401, 4403]);
+// The server is restarting (a deploy): another process is already there to take the socket.
+const SERVICE_RESTART = 1012;
 
 class LiveSocket {
   constructor(url) {
@@ -47,6 +49,7 @@ class LiveSocket {
     ws.addEventListener("message", (event) => this.receive(event.data));
     ws.addEventListener("close", (event) => {
       if (this.ws !== ws) return;
+      const wasReady = this.ready;
       this.ready = false;
       this.ws = null;
       if (SIGNED_OUT_CODES.has(event.code)) {
@@ -57,7 +60,15 @@ class LiveSocket {
         }
         return;
       }
-      if (!this.stopped) this.scheduleReconnect();
+      if (this.stopped) return;
+      // At once, without backoff, unless this socket never got going (no tight loop of 1012s);
+      // should that attempt fail, the backoff starts from its shortest delay.
+      if (event.code === SERVICE_RESTART && wasReady) {
+        this.attempts = 0;
+        this.connect();
+        return;
+      }
+      this.scheduleReconnect();
     });
   }
 

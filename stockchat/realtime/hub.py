@@ -73,6 +73,9 @@ class Subscriber(Protocol):
     def control(self, command: dict[str, Any]) -> None:
         """Act on a command addressed to the socket itself (close, leave a group), without waiting."""
 
+    async def drain(self) -> None:
+        """Stop taking events and wait until what is queued for the socket is written."""
+
 
 class FanoutHub:
     """Follows channel-layer groups on behalf of local sockets; one per event loop."""
@@ -139,6 +142,23 @@ class FanoutHub:
     def group_sizes(self) -> dict[str, int]:
         """Every group the process follows and its number of local sockets (empty when idle)."""
         return {group: len(members) for group, members in self._groups.items()}
+
+    def subscribers(self) -> set[Subscriber]:
+        """Every local socket that follows at least one group (every open socket of the process)."""
+        return set().union(*self._groups.values())
+
+    async def drain_sockets(self) -> int:
+        """Drain every local socket (see ``Subscriber.drain``); returns how many. The caller bounds the wait.
+
+        For a process that is stopping, before it closes its sockets (1012, service restart):
+        each socket first gets what was already on its way to it.
+        """
+        sockets = self.subscribers()
+        results = await asyncio.gather(*(socket.drain() for socket in sockets), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                logger.warning("fan-out hub could not drain a socket", exc_info=result)
+        return len(sockets)
 
     def dispatch(self, message: dict[str, Any]) -> int:
         """Hand one event to every local subscriber of its group; returns how many got it."""
@@ -251,6 +271,14 @@ class FanoutHub:
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FanoutHub] = weakref.WeakKeyDictionary()
+
+
+async def drain_sockets() -> int:
+    """Drain the sockets of the running event loop's hub, if it has one (see ``FanoutHub.drain_sockets``)."""
+    hub = _hubs.get(asyncio.get_running_loop())
+    if hub is None:
+        return 0
+    return await hub.drain_sockets()
 
 
 def get_hub() -> FanoutHub:

@@ -38,6 +38,9 @@ class Outbox:
         self._queue: deque[tuple[bool, str]] = deque()
         self._latest: dict[str, str] = {}
         self._wakeup = asyncio.Event()
+        # Set while nothing is queued or being written: what flush() waits for.
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._overflowed = False
         self._task = asyncio.create_task(self._write_forever(), name="outbox-writer")
 
@@ -61,6 +64,7 @@ class Outbox:
             self._latest.clear()
             spawn(self._on_overflow(), name="outbox-overflow")
             return
+        self._idle.clear()
         self._wakeup.set()
 
     async def _write_forever(self) -> None:
@@ -78,6 +82,11 @@ class Outbox:
                     self._queue.clear()
                     self._latest.clear()
                     break
+            self._idle.set()
+
+    async def flush(self) -> None:
+        """Wait until every frame queued so far has been written (or the socket has failed)."""
+        await self._idle.wait()
 
     async def close(self) -> None:
         self._task.cancel()

@@ -52,6 +52,8 @@ CLOSE_TOO_SLOW = 4408
 # What the server closes with when the consumer itself fails (not a frame's handler, which
 # answers internal_error); the socket is cleaned up like any other.
 CLOSE_INTERNAL_ERROR = 1011
+# The standard "service restart": the process is stopping (a deploy); reconnect at once.
+CLOSE_SERVICE_RESTART = 1012
 
 # A socket opened without credentials must send its auth frame this soon.
 AUTH_FRAME_SECONDS = 5.0
@@ -279,6 +281,16 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
         if not self.closing:
             self.closing = True
             await self.close(code=code)
+
+    async def drain(self) -> None:
+        """Stop taking events and wait until the frames already queued are written.
+
+        The server is stopping and closes the socket next (1012): the client then resumes from
+        the database, so what comes after this is not needed, and what came before is not lost.
+        The caller bounds the wait.
+        """
+        self.closing = True
+        await self.outbox.flush()
 
     async def _too_slow(self) -> None:
         logger.info("closing a socket of user %s that could not keep up", self.user.pk)

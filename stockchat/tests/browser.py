@@ -4,11 +4,10 @@ on any script error, CSP violation or dialog, and screenshots under ``test-artif
 from __future__ import annotations
 
 import contextlib
-import sys
 
 from conftest import session_cookie_for
 from testsupport.browser import prepare
-from testsupport.processes import ROOT, AppProcess, app_environment
+from testsupport.processes import ROOT, AppProcess, app_environment, daphne_command
 from testsupport.servers import free_port
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -33,8 +32,7 @@ class Site:
         self.process: AppProcess | None = None
 
     def start(self) -> None:
-        args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "stockchat.asgi:application"]
-        self.process = AppProcess(args, self.env, name=f"daphne-{self.port}")
+        self.process = AppProcess(daphne_command(self.port), self.env, name=f"daphne-{self.port}")
         self.process.wait_for_port(self.port)
 
     def stop(self) -> None:

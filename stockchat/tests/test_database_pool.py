@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,13 @@ from django.test import Client
 from psycopg_pool import PoolTimeout
 
 from stockchat.database import database_settings
-from stockchat.views import BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS, server_error
+from stockchat.views import (
+    BUSY_DETAIL,
+    BUSY_RETRY_AFTER_SECONDS,
+    UNAVAILABLE_DETAIL,
+    UNAVAILABLE_RETRY_AFTER_SECONDS,
+    server_error,
+)
 
 POSTGRES_URL = "postgresql://u:p@db.internal:5432/stockchat"
 BASE_DIR = Path("/srv/stockchat")
@@ -26,7 +33,7 @@ def settings_for(**env: str) -> dict:
 
 def test_postgresql_gets_a_pool_with_the_default_sizes_and_health_checks():
     database = settings_for(DATABASE_URL=POSTGRES_URL)
-    assert database["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10.0}
+    assert database["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10.0, "reconnect_timeout": 2.0}
     assert database["CONN_MAX_AGE"] == 0
     assert database["CONN_HEALTH_CHECKS"] is True
 
@@ -35,7 +42,7 @@ def test_pool_sizes_and_timeout_come_from_the_environment():
     database = settings_for(
         DATABASE_URL=POSTGRES_URL, DATABASE_POOL_MIN_SIZE="0", DATABASE_POOL_MAX_SIZE="4", DATABASE_POOL_TIMEOUT="2.5"
     )
-    assert database["OPTIONS"]["pool"] == {"min_size": 0, "max_size": 4, "timeout": 2.5}
+    assert database["OPTIONS"]["pool"] == {"min_size": 0, "max_size": 4, "timeout": 2.5, "reconnect_timeout": 2.0}
 
 
 def test_max_size_zero_turns_the_pool_off():
@@ -173,3 +180,36 @@ def test_other_server_errors_stay_500_without_retry_after(rf):
         response = server_error(rf.get("/api/v1/account"))
     assert response.status_code == 500
     assert "Retry-After" not in response
+
+
+def test_a_lost_postgresql_connection_is_503_unavailable_but_other_database_errors_stay_500(rf):
+    import psycopg
+    from django.db import utils
+
+    try:
+        try:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        except psycopg.OperationalError as exc:
+            raise utils.OperationalError(*exc.args) from exc
+    except utils.OperationalError:
+        response = server_error(rf.get("/api/v1/orders"))
+    assert (response.status_code, response["Retry-After"]) == (503, str(UNAVAILABLE_RETRY_AFTER_SECONDS))
+    assert json.loads(response.content) == {"code": "unavailable", "detail": UNAVAILABLE_DETAIL}
+    # A missing table is a bug in the deployment, not an outage to wait out.
+    try:
+        raise utils.OperationalError("no such table: trading_order")
+    except utils.OperationalError:
+        response = server_error(rf.get("/api/v1/orders"))
+    assert response.status_code == 500
+
+
+def test_redis_out_of_reach_is_503_unavailable(rf):
+    # The order throttle reads Django's cache, which is Redis in production.
+    import redis
+
+    try:
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    except redis.ConnectionError:
+        response = server_error(rf.get("/api/v1/orders"))
+    assert (response.status_code, response["Retry-After"]) == (503, str(UNAVAILABLE_RETRY_AFTER_SECONDS))
+    assert json.loads(response.content) == {"code": "unavailable", "detail": UNAVAILABLE_DETAIL}

@@ -153,6 +153,51 @@ async def test_outbox_conflates_prices_for_a_slow_socket_and_keeps_other_frames(
     await outbox.close()
 
 
+async def test_outbox_flush_waits_until_every_queued_frame_is_written():
+    release = asyncio.Event()
+    sent: list[str] = []
+
+    async def slow_send(text: str) -> None:
+        await release.wait()
+        sent.append(text)
+
+    async def overflow() -> None:
+        raise AssertionError("no overflow expected")
+
+    outbox = Outbox(slow_send, overflow, limit=10)
+    await asyncio.wait_for(outbox.flush(), 5)  # nothing queued: returns at once
+    for text in ("a", "b", "c"):
+        outbox.deliver(text)
+    flushed = asyncio.create_task(outbox.flush())
+    await asyncio.sleep(0)  # the writer takes "a" and blocks in send
+    assert not flushed.done()
+    release.set()
+    await asyncio.wait_for(flushed, 5)
+    assert sent == ["a", "b", "c"]
+    await outbox.close()
+
+
+class Draining(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.drained = 0
+
+    async def drain(self) -> None:
+        await asyncio.sleep(0)
+        self.drained += 1
+
+
+async def test_draining_the_hub_drains_each_local_socket_once():
+    hub = FanoutHub(InMemoryChannelLayer())
+    two_groups, one_group = Draining(), Draining()
+    await hub.subscribe("user.1", two_groups)
+    await hub.subscribe("session.a", two_groups)
+    await hub.subscribe("user.2", one_group)
+    assert await hub.drain_sockets() == 2
+    assert (two_groups.drained, one_group.drained) == (1, 1)
+    await hub.close()
+
+
 async def test_outbox_overflow_closes_instead_of_buffering_without_bound():
     never = asyncio.Event()
     overflowed = asyncio.Event()
