@@ -13,3 +13,23 @@ cp "$src/LICENSE" "$dest/LICENSE"
 version=$(node -p "require('./$src/package.json').version")
 printf 'lightweight-charts %s from the npm registry (package-lock.json pins its integrity hash).\n' "$version" > "$dest/VERSION"
 echo "vendored lightweight-charts $version into $dest"
+
+# GraphiQL for /graphql/ (signed-in users): React and GraphiQL's UMD builds. The stylesheet's
+# @font-face rules load fonts from data: URLs, which the Content-Security-Policy refuses
+# (font-src 'self'); they are left out and the page uses the system's fonts.
+dest=static/vendor/graphiql
+mkdir -p "$dest"
+cp node_modules/react/umd/react.production.min.js "$dest/react.production.min.js"
+cp node_modules/react-dom/umd/react-dom.production.min.js "$dest/react-dom.production.min.js"
+cp node_modules/graphiql/graphiql.min.js "$dest/graphiql.min.js"
+node -e '
+const fs = require("fs");
+const css = fs.readFileSync("node_modules/graphiql/graphiql.min.css", "utf8");
+fs.writeFileSync(process.argv[1], css.replace(/@font-face\s*\{[^}]*\}/g, ""));
+' "$dest/graphiql.min.css"
+cp node_modules/graphiql/LICENSE "$dest/LICENSE-graphiql"
+cp node_modules/react/LICENSE "$dest/LICENSE-react"
+cp node_modules/react-dom/LICENSE "$dest/LICENSE-react-dom"
+versions=$(node -p "['graphiql', 'react', 'react-dom'].map(n => n + ' ' + require('./node_modules/' + n + '/package.json').version).join(', ')")
+printf '%s from the npm registry (package-lock.json pins their integrity hashes).\n' "$versions" > "$dest/VERSION"
+echo "vendored $versions into $dest"

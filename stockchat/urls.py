@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import api as accounts_api
 from stockchat import views
+from stockchat.graphql.schema import schema as graphql_schema
+from stockchat.graphql.views import GraphQLHTTPView
 
 handler500 = "stockchat.views.server_error"
 
@@ -27,4 +29,6 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
         name="api-docs",
     ),
+    # --- GraphQL (docs/graphql.md); subscriptions on the same path in stockchat/routing.py ---
+    path("graphql/", GraphQLHTTPView.as_view(schema=graphql_schema), name="graphql"),
 ]
