@@ -20,7 +20,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from chat import events, selectors, services
-from stockchat.graphql.base import graphql_error, page_size, viewer
+from stockchat.graphql.base import graphql_error, page_size, refusals_as_errors, viewer
 from stockchat.graphql.streams import HubStream
 from stockchat.inputs import parse_int, require_id
 from stockchat.realtime.groups import user_group
@@ -328,6 +328,7 @@ class ChatSubscription:
         description="New messages of a conversation (members only). With afterSeq, first every message "
         "after that seq, then live ones: none missed, none twice."
     )
+    @refusals_as_errors
     async def messages(
         self, info: Info, conversation_id: strawberry.ID, after_seq: int | None = None
     ) -> AsyncGenerator[Message, None]:
@@ -357,6 +358,7 @@ class ChatSubscription:
                     yield Message.from_data(data)
 
     @strawberry.subscription(description="Edits, deletions and membership changes in a conversation (members only).")
+    @refusals_as_errors
     async def conversation_events(self, info: Info, conversation_id: strawberry.ID) -> AsyncGenerator[ConversationEvent, None]:
         user = viewer(info)
         conversation = require_id(conversation_id, name="conversationId")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from strawberry.types import Info
 
 from stockchat.graphql.base import (
+    refusals_as_errors,
     MAX_PAGE,
     Connection,
     connection,
@@ -491,6 +492,7 @@ class TradingSubscription:
     @strawberry.subscription(
         description="The current quote of each symbol, then every change (only the newest if the client lags)."
     )
+    @refusals_as_errors
     async def quotes(self, info: Info, symbols: list[str]) -> AsyncGenerator[Quote, None]:
         user = viewer(info)
         symbols = _clean_symbols(symbols)
@@ -508,6 +510,7 @@ class TradingSubscription:
                     yield Quote.from_event(frame["quote"])
 
     @strawberry.subscription(description="The viewer's order changes, fills and cash balance, as they happen.")
+    @refusals_as_errors
     async def order_updates(self, info: Info) -> AsyncGenerator[OrderUpdate, None]:
         user = viewer(info)
         async with HubStream() as stream:

@@ -8,6 +8,7 @@ error whose ``extensions.code`` is the REST API's ``code`` (see ``ServiceErrors`
 from __future__ import annotations
 
 import base64
+import functools
 import inspect
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
@@ -59,6 +60,24 @@ async def _awaiting(result):
         return await result
     except ServiceError as exc:
         raise service_error(exc) from exc
+
+
+def refusals_as_errors(subscription):
+    """For a subscription's async generator: what ``ServiceErrors`` does for other resolvers
+    (Strawberry does not pass a subscription's iteration through extensions' ``resolve``)."""
+
+    @functools.wraps(subscription)
+    async def stream(*args, **kwargs):
+        source = subscription(*args, **kwargs)
+        try:
+            async for item in source:
+                yield item
+        except ServiceError as exc:
+            raise service_error(exc) from exc
+        finally:
+            await source.aclose()
+
+    return stream
 
 
 def viewer(info: Info):
