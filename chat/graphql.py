@@ -158,9 +158,7 @@ class ChatQuery:
     def conversation(self, info: Info, id: strawberry.ID) -> Conversation:
         return _conversation(viewer(info), require_id(id, name="id"))
 
-    @strawberry.field(
-        description="A page of messages, oldest first: after a message id, before one, or the newest."
-    )
+    @strawberry.field(description="A page of messages, oldest first: after a message id, before one, or the newest.")
     def messages(
         self,
         info: Info,
@@ -285,7 +283,9 @@ def _missed(*, viewer, conversation_id: int, after_seq: int) -> list[dict[str, A
     after = selectors.message_id_at_seq(viewer=viewer, conversation_id=conversation_id, seq=after_seq)
     result: list[dict[str, Any]] = []
     while True:
-        page = selectors.message_history(viewer=viewer, conversation_id=conversation_id, after=after, limit=RESUME_BATCH)
+        page = selectors.message_history(
+            viewer=viewer, conversation_id=conversation_id, after=after, limit=RESUME_BATCH
+        )
         result += selectors.messages_data(viewer=viewer, messages=page.messages)
         if not page.has_newer or not page.messages:
             return result
@@ -359,7 +359,9 @@ class ChatSubscription:
 
     @strawberry.subscription(description="Edits, deletions and membership changes in a conversation (members only).")
     @refusals_as_errors
-    async def conversation_events(self, info: Info, conversation_id: strawberry.ID) -> AsyncGenerator[ConversationEvent, None]:
+    async def conversation_events(
+        self, info: Info, conversation_id: strawberry.ID
+    ) -> AsyncGenerator[ConversationEvent, None]:
         user = viewer(info)
         conversation = require_id(conversation_id, name="conversationId")
         async with HubStream() as stream:

@@ -20,7 +20,8 @@ class GraphQLSocket:
     async def open(cls, application, headers, *, payload: dict[str, Any] | None = None) -> GraphQLSocket:
         communicator = WebsocketCommunicator(application, "/graphql/", headers=headers, subprotocols=[PROTOCOL])
         connected, subprotocol = await communicator.connect(timeout=TIMEOUT)
-        assert connected and subprotocol == PROTOCOL
+        assert connected
+        assert subprotocol == PROTOCOL
         socket = cls(communicator)
         await communicator.send_json_to({"type": "connection_init", "payload": payload or {}})
         return socket
@@ -43,7 +44,7 @@ class GraphQLSocket:
     async def next_data(self, operation_id: str) -> dict[str, Any]:
         """The data of the operation's next result (other messages must not come first)."""
         message = await self.receive()
-        assert message.get("id") == operation_id and message["type"] == "next", message
+        assert (message.get("id"), message["type"]) == (operation_id, "next"), message
         assert "errors" not in message["payload"], message
         return message["payload"]["data"]
 

@@ -20,13 +20,13 @@ from django.utils import timezone
 from strawberry.types import Info
 
 from stockchat.graphql.base import (
-    refusals_as_errors,
     MAX_PAGE,
     Connection,
     connection,
     decode_cursor,
     graphql_error,
     page_size,
+    refusals_as_errors,
     staff_viewer,
     viewer,
 )
@@ -46,10 +46,15 @@ Type = strawberry.enum(enum.Enum("OrderType", {c.name: c.value for c in OrderTyp
 Tif = strawberry.enum(enum.Enum("TimeInForce", {c.name: c.value for c in TimeInForce}))
 Status = strawberry.enum(enum.Enum("OrderStatus", {c.name: c.value for c in OrderStatus}))
 StatusFilter = strawberry.enum(
-    enum.Enum("OrderStatusFilter", {"ALL": "all", "OPEN": "open", "CLOSED": "closed"} | {c.name: c.value for c in OrderStatus}),
+    enum.Enum(
+        "OrderStatusFilter", {"ALL": "all", "OPEN": "open", "CLOSED": "closed"} | {c.name: c.value for c in OrderStatus}
+    ),
     description="OPEN and CLOSED group the statuses: NEW is open, every other status is closed.",
 )
 Interval = strawberry.enum(enum.Enum("BarInterval", {c.name: c.value for c in BarInterval}))
+
+DAILY = Interval(BarInterval.DAY.value)
+ALL_ORDERS = StatusFilter("all")
 
 
 # --- market ---------------------------------------------------------------------------
@@ -190,7 +195,9 @@ class Order:
 
     @classmethod
     def from_model(cls, order) -> Order:
-        return cls.from_event(events.order_payload(order, order.stock.symbol)["order"], getattr(order, "was_replayed", False))
+        return cls.from_event(
+            events.order_payload(order, order.stock.symbol)["order"], getattr(order, "was_replayed", False)
+        )
 
     @classmethod
     def from_event(cls, data: dict[str, Any], replayed: bool = False) -> Order:
@@ -332,7 +339,7 @@ class TradingQuery:
         self,
         info: Info,
         symbol: str,
-        interval: Interval = Interval(BarInterval.DAY.value),  # type: ignore[misc]
+        interval: Interval = DAILY,  # type: ignore[valid-type]
         first: int | None = None,
         before: dt.datetime | None = None,
     ) -> list[Bar]:
@@ -356,7 +363,7 @@ class TradingQuery:
     def orders(
         self,
         info: Info,
-        status: StatusFilter = StatusFilter("all"),  # type: ignore[misc]
+        status: StatusFilter = ALL_ORDERS,  # type: ignore[valid-type]
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Order]:
@@ -522,4 +529,6 @@ class TradingSubscription:
                 elif kind == events.FILL_CREATED:
                     yield OrderUpdate(kind=kind, fill=Fill.from_event(frame["fill"]))
                 elif kind == events.ACCOUNT_UPDATED:
-                    yield OrderUpdate(kind=kind, account=Balance(**{k: Decimal(v) for k, v in frame["account"].items()}))
+                    yield OrderUpdate(
+                        kind=kind, account=Balance(**{k: Decimal(v) for k, v in frame["account"].items()})
+                    )

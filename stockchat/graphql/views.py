@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from channels.db import database_sync_to_async
+from cross_web import HTTPException
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -28,7 +29,6 @@ from rest_framework.exceptions import AuthenticationFailed
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import GraphQLView
 from strawberry.exceptions import ConnectionRejectionError
-from cross_web import HTTPException
 
 from accounts.authentication import (
     MAX_TOKEN_LENGTH,

@@ -43,7 +43,8 @@ def test_personal_token_signs_in_without_csrf(make_user):
     _, secret = accounts.api_token_create(user=user, name="gql")
     client = Client(enforce_csrf_checks=True)
     response = post(client, ME, Authorization=f"Bearer {secret}")
-    assert response.status_code == 200 and response.json() == {"data": {"conversations": []}}
+    assert response.status_code == 200
+    assert response.json() == {"data": {"conversations": []}}
 
 
 def test_unknown_token_is_a_401_with_the_rest_code(db):
@@ -57,7 +58,8 @@ def test_session_post_needs_the_csrf_token(make_user):
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     refused = post(client, 'mutation { startDirect(username: "nobody") { id } }')
-    assert refused.status_code == 403 and codes(refused) == ["csrf_failed"]
+    assert refused.status_code == 403
+    assert codes(refused) == ["csrf_failed"]
     client.get("/graphql/", headers={"Accept": "text/html"})  # the GraphiQL page sets the CSRF cookie
     token = client.cookies["csrftoken"].value
     allowed = post(client, ME, **{"X-CSRFToken": token})
@@ -78,8 +80,11 @@ def test_graphiql_page_is_for_signed_in_users_with_local_assets(make_user):
     page = client.get("/graphql/", headers={"Accept": "text/html"})
     html = page.content.decode()
     assert page.status_code == 200
-    assert "/static/vendor/graphiql/graphiql.min.js" in html and "unpkg" not in html and "jsdelivr" not in html
-    assert "<script>" not in html and "<style" not in html
+    assert "/static/vendor/graphiql/graphiql.min.js" in html
+    assert "unpkg" not in html
+    assert "jsdelivr" not in html
+    assert "<script>" not in html
+    assert "<style" not in html
 
 
 def test_batches_are_refused(make_user):
@@ -87,7 +92,8 @@ def test_batches_are_refused(make_user):
     client.force_login(make_user())
     body = json.dumps([{"query": ME}, {"query": ME}])
     response = client.post("/graphql/", body, content_type="application/json")
-    assert response.status_code == 400 and codes(response) == ["bad_request"]
+    assert response.status_code == 400
+    assert codes(response) == ["bad_request"]
 
 
 @pytest.fixture
@@ -113,7 +119,9 @@ def test_too_many_aliases_are_refused(signed_in):
 
 def test_too_costly_query_is_refused(signed_in):
     fields = " ".join(["symbol name sector exchange currency tradable halted"] * 1)
-    query = "{ stocks(first: 100) { edges { node { " + fields + " quote { price previousClose change at symbol } } } } }"
+    query = (
+        "{ stocks(first: 100) { edges { node { " + fields + " quote { price previousClose change at symbol } } } } }"
+    )
     wide = "{ " + " ".join(f"s{i}: " + query[2:-2] for i in range(MAX_COST // 1000 + 1)) + " }"
     assert codes(post(signed_in, wide)) == ["too_complex"]
 

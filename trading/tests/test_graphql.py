@@ -63,16 +63,21 @@ def test_restricted_stock_is_not_found_for_an_outsider_as_in_rest(trader, other)
 def test_place_order_fills_and_replays_with_the_same_client_order_id(trader, stock):
     request = {"symbol": "ACME", "side": "BUY", "quantity": 3, "clientOrderId": "gql-1"}
     placed = gql(trader).query(PLACE, {"input": request}).data["placeOrder"]
-    assert placed["status"] == "FILLED" and placed["filledQuantity"] == 3 and placed["replayed"] is False
+    assert placed["status"] == "FILLED"
+    assert placed["filledQuantity"] == 3
+    assert placed["replayed"] is False
     again = gql(trader).query(PLACE, {"input": request}).data["placeOrder"]
-    assert again["id"] == placed["id"] and again["replayed"] is True
+    assert again["id"] == placed["id"]
+    assert again["replayed"] is True
     assert Order.objects.count() == 1
     conflict = gql(trader).query(PLACE, {"input": {**request, "quantity": 4}}, assert_no_errors=False)
     assert codes(conflict) == ["client_order_id_conflict"]
 
 
 def test_refusals_carry_the_rest_code(trader, stock):
-    response = gql(trader).query(PLACE, {"input": {"symbol": "ACME", "side": "BUY", "quantity": 1_000_000}}, assert_no_errors=False)
+    response = gql(trader).query(
+        PLACE, {"input": {"symbol": "ACME", "side": "BUY", "quantity": 1_000_000}}, assert_no_errors=False
+    )
     rest = client_for(trader).post(
         "/api/v1/orders", {"symbol": "ACME", "side": "buy", "quantity": 1_000_000}, content_type="application/json"
     )
@@ -109,9 +114,13 @@ def test_account_positions_orders_and_watchlists(trader, stock):
 def test_watchlist_edits(trader, stock):
     created = gql(trader).query('mutation { createWatchlist(name: "Tech") { id name stocks { symbol } } }').data
     watchlist_id = created["createWatchlist"]["id"]
-    added = gql(trader).query(
-        "mutation($id: ID!) { addToWatchlist(id: $id, symbol: \"ACME\") { stocks { symbol } } }", {"id": watchlist_id}
-    ).data
+    added = (
+        gql(trader)
+        .query(
+            'mutation($id: ID!) { addToWatchlist(id: $id, symbol: "ACME") { stocks { symbol } } }', {"id": watchlist_id}
+        )
+        .data
+    )
     assert added["addToWatchlist"]["stocks"] == [{"symbol": "ACME"}]
 
 

@@ -10,10 +10,10 @@ from accounts import services as accounts
 from stockchat.asgi import application
 from stockchat.realtime.hub import get_hub
 from testsupport.graphql import GraphQLSocket
+from testsupport.waiting import wait_until_async
 from trading import events, services
 from trading.models import Stock
 from trading.tests.conftest import new_stock
-from testsupport.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +52,9 @@ async def test_quotes_sends_the_current_quote_then_each_change(market, ws_header
     alice, _ = market
     socket = await signed_in(ws_headers, alice)
     op = await socket.subscribe(QUOTES, {"symbols": ["acme"]})
-    assert await socket.next_data(op) == {"quotes": {"symbol": "ACME", "price": "100.0000", "previousClose": "100.0000"}}
+    assert await socket.next_data(op) == {
+        "quotes": {"symbol": "ACME", "price": "100.0000", "previousClose": "100.0000"}
+    }
     stock = await database_sync_to_async(Stock.objects.select_related("quote").get)(symbol="ACME")
     await record_quote(stock=stock, price="101.50", at=stock.quote.updated_at)
     assert (await socket.next_data(op))["quotes"]["price"] == "101.5000"
@@ -64,7 +66,8 @@ async def test_quotes_of_a_hidden_stock_are_refused_like_on_ws(market, ws_header
     socket = await signed_in(ws_headers, alice)
     op = await socket.subscribe(QUOTES, {"symbols": ["SECR"]})
     message = await socket.receive()
-    assert message["id"] == op and message["type"] == "next"
+    assert message["id"] == op
+    assert message["type"] == "next"
     assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["unknown_symbol"]
     assert await socket.receive() == {"id": op, "type": "complete"}
     await socket.close()
