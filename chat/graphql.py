@@ -20,12 +20,14 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from chat import events, selectors, services
+from stockchat.errors import ServiceError
 from stockchat.graphql.base import graphql_error, page_size, refusals_as_errors, viewer
 from stockchat.graphql.streams import HubStream
 from stockchat.inputs import parse_int, require_id
 from stockchat.realtime.groups import user_group
 
 RESUME_BATCH = 200
+INVALID_QUERY = "invalid_query"  # the REST API's code for a bad page position
 # Seqs of recently sent messages per subscription; a live copy of one of them is a duplicate.
 SENT_REMEMBERED = 1000
 
@@ -141,8 +143,14 @@ def _conversation(user, conversation_id: object) -> Conversation:
     return Conversation.from_summary(selectors.conversation_summary(viewer=user, conversation_id=conversation_id))
 
 
-def _message_id(value: strawberry.ID | None, name: str) -> int | None:
-    return None if value is None else require_id(value, name=name)
+def _position(value: strawberry.ID | None, name: str) -> int | None:
+    """A message id to page from (0: the start), as the REST API reads ``after``/``before``."""
+    if value is None:
+        return None
+    number = parse_int(value)
+    if number is None:
+        raise ServiceError(INVALID_QUERY, f"{name} must be a message id (a whole number).")
+    return number
 
 
 # --- queries ---------------------------------------------------------------------------
@@ -169,11 +177,13 @@ class ChatQuery:
     ) -> MessagePage:
         user = viewer(info)
         size = page_size(first, default=selectors.DEFAULT_PAGE, maximum=selectors.MAX_PAGE)
+        if after is not None and before is not None:
+            raise ServiceError(INVALID_QUERY, "Give before or after, not both.")
         page = selectors.message_history(
             viewer=user,
             conversation_id=require_id(conversation_id, name="conversationId"),
-            after=_message_id(after, "after"),
-            before=_message_id(before, "before"),
+            after=_position(after, "after"),
+            before=_position(before, "before"),
             limit=size,
         )
         return MessagePage(
@@ -181,6 +191,12 @@ class ChatQuery:
             has_older=page.has_older,
             has_newer=page.has_newer,
         )
+
+    @strawberry.field(description="One message of a conversation the viewer is a member of.")
+    def message(self, info: Info, id: strawberry.ID) -> Message:
+        user = viewer(info)
+        found = selectors.message_get(viewer=user, message_id=require_id(id, name="id"))
+        return Message.from_data(selectors.messages_data(viewer=user, messages=[found])[0])
 
     @strawberry.field(description="Messages matching `query` in the viewer's conversations, newest first.")
     def search_messages(self, info: Info, query: str, first: int | None = None) -> list[Message]:

@@ -377,6 +377,18 @@ class TradingQuery:
     def order(self, info: Info, id: strawberry.ID) -> Order:
         return Order.from_model(selectors.order_get(viewer=viewer(info), order_id=require_id(id, name="id")))
 
+    @strawberry.field(description="The viewer's order with this clientOrderId.")
+    def order_by_client_order_id(self, info: Info, client_order_id: str) -> Order:
+        return Order.from_model(selectors.order_get_by_client_id(viewer=viewer(info), client_order_id=client_order_id))
+
+    @strawberry.field
+    def position(self, info: Info, symbol: str) -> Position:
+        return Position.from_model(selectors.position_get(viewer=viewer(info), symbol=symbol))
+
+    @strawberry.field
+    def watchlist(self, info: Info, id: strawberry.ID) -> Watchlist:
+        return _watchlist(info, id)
+
     @strawberry.field(description="Cash movements, newest first, each with its fill if it was a trade.")
     def activities(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Activity]:
         size = page_size(first)
