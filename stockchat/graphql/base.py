@@ -7,6 +7,7 @@ error whose ``extensions.code`` is the REST API's ``code`` (see ``ServiceErrors`
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import inspect
@@ -14,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from channels.db import database_sync_to_async
+from graphql import GraphQLError, OperationType
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
@@ -53,6 +55,25 @@ class ServiceErrors(SchemaExtension):
         if inspect.isawaitable(result):
             return _awaiting(result)
         return result
+
+
+class ThreadedRootFields(SchemaExtension):
+    """Runs query and mutation root resolvers in a worker thread when executed on an event loop.
+
+    Over HTTP the view runs in a thread already; over the WebSocket (a client may send queries
+    and mutations there too) execution is on the event loop, where the ORM must not be used.
+    Root resolvers return plain objects, built in full (``from_model``), so the fields under
+    them need no database.
+    """
+
+    def resolve(self, _next, root, info, *args, **kwargs):
+        if info.path.prev is not None or info.operation.operation == OperationType.SUBSCRIPTION:
+            return _next(root, info, *args, **kwargs)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return _next(root, info, *args, **kwargs)
+        return _awaiting(database_sync_to_async(_next)(root, info, *args, **kwargs))
 
 
 async def _awaiting(result):

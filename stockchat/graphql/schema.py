@@ -10,7 +10,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 
 from chat.graphql import ChatMutation, ChatQuery, ChatSubscription
-from stockchat.graphql.base import ServiceErrors
+from stockchat.graphql.base import ServiceErrors, ThreadedRootFields
 from stockchat.graphql.limits import limit_extensions
 from trading.graphql import TradingMutation, TradingQuery, TradingSubscription
 
@@ -62,5 +62,5 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[*limit_extensions(), ValidationCodes, ServiceErrors],
+    extensions=[*limit_extensions(), ValidationCodes, ServiceErrors, ThreadedRootFields],
 )
