@@ -24,7 +24,6 @@ from stockchat.errors import ServiceError
 from stockchat.graphql.base import graphql_error, page_size, refusals_as_errors, viewer
 from stockchat.graphql.streams import HubStream
 from stockchat.inputs import parse_int, require_id
-from stockchat.realtime.groups import user_group
 
 RESUME_BATCH = 200
 INVALID_QUERY = "invalid_query"  # the REST API's code for a bad page position
@@ -326,15 +325,15 @@ class _Sent:
         return True
 
 
-async def _follow_conversation(stream: HubStream, user, conversation_id: int) -> None:
+async def _follow_conversation(stream: HubStream, info: Info, user, conversation_id: int) -> None:
     allowed = await database_sync_to_async(selectors.member_conversation_ids)(
         viewer=user, conversation_ids=[conversation_id]
     )
     if conversation_id not in allowed:
         # The same answer for an unknown id and one the user is not a member of.
         raise selectors.conversation_not_found()
-    # The user's group carries sign-out and the removal from this conversation.
-    await stream.follow(user_group(user.pk))
+    # The user's group carries the removal from this conversation; with the session's, sign-out.
+    await stream.follow_viewer(info.context, user)
     await stream.follow(events.conversation_group(conversation_id))
 
 
@@ -355,7 +354,7 @@ class ChatSubscription:
         async with HubStream() as stream:
             # Follow first, then read: a message committed in between is in the read or
             # queued in the stream, and _Sent drops the copy.
-            await _follow_conversation(stream, user, conversation)
+            await _follow_conversation(stream, info, user, conversation)
             sent = _Sent(after_seq if after_seq is not None else 0)
             if after_seq is not None:
                 missed = await database_sync_to_async(_missed)(
@@ -381,7 +380,7 @@ class ChatSubscription:
         user = viewer(info)
         conversation = require_id(conversation_id, name="conversationId")
         async with HubStream() as stream:
-            await _follow_conversation(stream, user, conversation)
+            await _follow_conversation(stream, info, user, conversation)
             async for frame in stream:
                 kind = frame.get("type")
                 if kind in (events.MESSAGE_EDITED, events.MESSAGE_DELETED):

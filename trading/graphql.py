@@ -32,7 +32,6 @@ from stockchat.graphql.base import (
 )
 from stockchat.graphql.streams import HubStream
 from stockchat.inputs import require_id
-from stockchat.realtime.groups import user_group
 from trading import events, selectors, services
 from trading.consumers import MAX_SYMBOLS_PER_FRAME, price_snapshots
 from trading.models import BarInterval, OrderSide, OrderStatus, OrderType, TimeInForce
@@ -521,7 +520,7 @@ class TradingSubscription:
             # Follow before reading the snapshot, so no tick falls between the two.
             for symbol in symbols:
                 await stream.follow(events.price_group(symbol))
-            await stream.follow(user_group(user.pk))  # sign-out and deactivation end the stream
+            await stream.follow_viewer(info.context, user)  # sign-out and deactivation end the stream
             for snapshot in await read_snapshots(viewer=user, symbols=symbols):
                 yield Quote.from_event(snapshot["quote"])
             async for frame in stream:
@@ -533,7 +532,7 @@ class TradingSubscription:
     async def order_updates(self, info: Info) -> AsyncGenerator[OrderUpdate, None]:
         user = viewer(info)
         async with HubStream() as stream:
-            await stream.follow(user_group(user.pk))
+            await stream.follow_viewer(info.context, user)
             async for frame in stream:
                 kind = frame.get("type")
                 if kind == events.ORDER_UPDATED:

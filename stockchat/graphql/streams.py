@@ -22,7 +22,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from stockchat.graphql.base import graphql_error
+from stockchat.realtime.groups import session_group, user_group
 from stockchat.realtime.hub import get_hub
+from stockchat.realtime.tasks import spawn
 
 DEFAULT_LIMIT = 512
 
@@ -58,13 +60,23 @@ class HubStream:
         self._latest: dict[str, str] = {}
         self._wakeup = asyncio.Event()
         self._error: Exception | None = None
+        self._closed = False
 
     async def follow(self, group: str) -> None:
         if group not in self.groups:
             self.groups.add(group)
             await get_hub().subscribe(group, self)
 
+    async def follow_viewer(self, context: dict[str, Any], user) -> None:
+        """Follow the groups that end the stream: the user's (deactivation, removals) and, on a
+        socket signed in with a session, the session's (sign-out), as /ws/ sockets do."""
+        await self.follow(user_group(user.pk))
+        session_key = context.get("session_key")
+        if session_key:
+            await self.follow(session_group(session_key))
+
     async def close(self) -> None:
+        self._closed = True
         groups, self.groups = self.groups, set()
         await get_hub().unsubscribe_all(self, groups)
 
@@ -97,10 +109,17 @@ class HubStream:
         if action == "close":
             if not any(group in self.groups for group in command.get("keep", ())):
                 self._end(graphql_error(ERROR_SIGNED_OUT, "Signed out.", status=401))
+        elif action == "follow" and isinstance(command.get("group"), str):
+            # The session's new key after a sign-in refresh: sign-out will name that one.
+            spawn(self._follow_unless_closed(command["group"]), name="graphql-stream-follow")
         elif action == "leave" and command.get("group") in self.groups:
             # Removed from a conversation (or lost access to its stock): nothing more from it,
             # the same answer as for a conversation that does not exist.
             self._end(graphql_error(ERROR_NOT_FOUND, "No such conversation.", status=404))
+
+    async def _follow_unless_closed(self, group: str) -> None:
+        if not self._closed:
+            await self.follow(group)
 
     def _end(self, error: Exception) -> None:
         self._error = error

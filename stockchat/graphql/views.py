@@ -130,6 +130,8 @@ class GraphQLSocketConsumer(GraphQLWSConsumer):
                 raise ConnectionRejectionError({"code": _refusal(exc)[0]}) from None
         else:
             user = self.scope.get("user")
+            session = self.scope.get("session")
+            context["session_key"] = getattr(session, "session_key", None)
         if user is None or not user.is_authenticated:
             raise ConnectionRejectionError({"code": "not_authenticated"})
         context["user"] = user

@@ -7,7 +7,10 @@ from channels.db import database_sync_to_async
 from django.contrib.auth.models import Group
 
 from accounts import services as accounts
+from accounts.events import sockets_close_for_session
+from conftest import session_cookie_for
 from stockchat.asgi import application
+from stockchat.realtime.groups import session_group
 from stockchat.realtime.hub import get_hub
 from testsupport.graphql import GraphQLSocket
 from testsupport.waiting import wait_until_async
@@ -124,3 +127,19 @@ async def test_subscribers_of_one_symbol_share_one_hub_subscription(market, ws_h
     for socket in sockets:
         await socket.close()
     assert hub.local_subscribers(events.price_group("ACME")) == 0
+
+
+async def test_sign_out_ends_the_subscriptions_of_its_session(market):
+    alice, _ = market
+    cookie = await database_sync_to_async(session_cookie_for)(alice)
+    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver"), (b"cookie", cookie.encode())]
+    socket = await GraphQLSocket.open(application, headers)
+    await socket.acked()
+    op = await socket.subscribe(ORDER_UPDATES)
+    session_key = cookie.split("=", 1)[1]
+    await _subscribed(session_group(session_key))
+    await database_sync_to_async(sockets_close_for_session)(session_key)
+    message = await socket.receive()
+    assert message["id"] == op
+    assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["signed_out"]
+    await socket.close()
