@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group
 
 from accounts import services as accounts
@@ -143,3 +144,22 @@ async def test_sign_out_ends_the_subscriptions_of_its_session(market):
     assert message["id"] == op
     assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["signed_out"]
     await socket.close()
+
+
+async def test_legacy_graphql_ws_protocol_is_accepted(market, ws_headers):
+    alice, _ = market
+    communicator = WebsocketCommunicator(
+        application, "/graphql/", headers=await ws_headers(alice), subprotocols=["graphql-ws"]
+    )
+    connected, subprotocol = await communicator.connect(timeout=10)
+    assert connected
+    assert subprotocol == "graphql-ws"
+    await communicator.send_json_to({"type": "connection_init", "payload": {}})
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "connection_ack"
+    await communicator.send_json_to(
+        {"id": "1", "type": "start", "payload": {"query": QUOTES, "variables": {"symbols": ["ACME"]}}}
+    )
+    message = await communicator.receive_json_from(timeout=10)
+    assert message["type"] == "data"
+    assert message["payload"]["data"]["quotes"]["symbol"] == "ACME"
+    await communicator.disconnect()
