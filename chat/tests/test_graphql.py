@@ -225,3 +225,15 @@ async def test_conversation_events_bring_edits_and_membership(live_world, ws_hea
     )
     assert (await socket.next_data(op))["conversationEvents"]["member"] == {"user": {"username": "carol"}}
     await socket.close()
+
+
+def test_query_count_of_a_message_page_does_not_grow_with_its_length(world):
+    query = '{ messages(conversationId: "%d", first: 200) { messages { id body author { username } symbols } } }'
+    client = gql(world.owner)
+    pile_of_messages(world.member, world.group, 2)
+    with CaptureQueriesContext(connection) as small:
+        client.query(query % world.group.pk)
+    pile_of_messages(world.member, world.group, 20)
+    with CaptureQueriesContext(connection) as large:
+        client.query(query % world.group.pk)
+    assert len(large) == len(small)
