@@ -7,7 +7,8 @@ a test fails when the two differ.
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import SchemaExtension
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, SchemaExtension
 
 from chat.graphql import ChatMutation, ChatQuery, ChatSubscription
 from stockchat.graphql.base import ServiceErrors, ThreadedRootFields
@@ -35,6 +36,23 @@ class ValidationCodes(SchemaExtension):
             error.extensions = {**(error.extensions or {}), "code": code}
 
 
+def _has_code(error: GraphQLError) -> bool:
+    return bool(error.extensions and "code" in error.extensions)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """A fault (anything but a refusal with a code) reaches the client as ``internal_error``,
+    never with its message: it may name tables, settings or internals. It is logged in full."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not _has_code(error), error_message="Internal error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "internal_error", "status": 500}
+        return masked
+
+
 @strawberry.type
 class Query(TradingQuery, ChatQuery):
     pass
@@ -53,7 +71,7 @@ class Subscription(TradingSubscription, ChatSubscription):
 class Schema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # Refusals with a code are answers, not faults: only the others are logged as errors.
-        unexpected = [error for error in errors if not (error.extensions and "code" in error.extensions)]
+        unexpected = [error for error in errors if not _has_code(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
@@ -62,5 +80,5 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[*limit_extensions(), ValidationCodes, ServiceErrors, ThreadedRootFields],
+    extensions=[*limit_extensions(), ValidationCodes, MaskUnexpectedErrors, ServiceErrors, ThreadedRootFields],
 )

@@ -133,3 +133,17 @@ def test_page_size_is_capped(signed_in):
 
 def test_malformed_cursor_is_refused(signed_in):
     assert codes(post(signed_in, '{ stocks(after: "zzz") { edges { cursor } } }')) == ["invalid_cursor"]
+
+
+def test_a_fault_is_masked_as_internal_error(signed_in, monkeypatch, caplog):
+    from chat import selectors
+
+    def broken(**kwargs):
+        raise RuntimeError("relation chat_secret_table does not exist")
+
+    monkeypatch.setattr(selectors, "conversation_list", broken)
+    response = post(signed_in, ME)
+    assert response.json()["errors"][0]["message"] == "Internal error."
+    assert codes(response) == ["internal_error"]
+    assert "chat_secret_table" not in response.content.decode()
+    assert "chat_secret_table" in caplog.text  # logged for the operators
