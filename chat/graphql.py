@@ -355,7 +355,7 @@ class ChatSubscription:
             # Follow first, then read: a message committed in between is in the read or
             # queued in the stream, and _Sent drops the copy.
             await _follow_conversation(stream, info, user, conversation)
-            sent = _Sent(after_seq if after_seq is not None else 0)
+            sent = _Sent(after_seq or 0)  # seqs start at 1
             if after_seq is not None:
                 missed = await database_sync_to_async(_missed)(
                     viewer=user, conversation_id=conversation, after_seq=after_seq
@@ -363,8 +363,6 @@ class ChatSubscription:
                 for data in missed:
                     if sent.first_time(data["seq"]):
                         yield Message.from_data(data)
-            else:
-                sent.after_seq = -1
             async for frame in stream:
                 if frame.get("type") != events.MESSAGE_CREATED:
                     continue
