@@ -12,13 +12,17 @@ import datetime as dt
 import enum
 from collections.abc import AsyncGenerator
 from decimal import Decimal
+from math import ceil
+from types import SimpleNamespace
 from typing import Any
 
 import strawberry
 from channels.db import database_sync_to_async
 from django.utils import timezone
+from rest_framework.throttling import ScopedRateThrottle
 from strawberry.types import Info
 
+from stockchat.errors import ServiceError
 from stockchat.graphql.base import (
     MAX_PAGE,
     Connection,
@@ -37,6 +41,7 @@ from trading.consumers import MAX_SYMBOLS_PER_FRAME, price_snapshots
 from trading.models import BarInterval, OrderSide, OrderStatus, OrderType, TimeInForce
 
 CENT = Decimal("0.01")
+ORDER_THROTTLE_SCOPE = "trading-orders"  # trading.api.OrderListView's
 MAX_BARS_PAGE = 1000
 MAX_QUOTE_SYMBOLS = MAX_SYMBOLS_PER_FRAME
 
@@ -425,12 +430,28 @@ class PlaceOrderInput:
     )
 
 
+def _check_order_rate(user) -> None:
+    """The REST API's order throttle (``trading-orders``), with the same counter: placing orders
+    through GraphQL and REST together gets no more than either alone."""
+    throttle = ScopedRateThrottle()
+    request = SimpleNamespace(user=user, META={})
+    if not throttle.allow_request(request, SimpleNamespace(throttle_scope=ORDER_THROTTLE_SCOPE)):
+        wait = throttle.wait()
+        raise ServiceError(
+            "throttled",
+            f"Request was throttled. Expected available in {ceil(wait or 1)} seconds.",
+            status=429,
+        )
+
+
 @strawberry.type
 class TradingMutation:
     @strawberry.mutation(description="Place an order; filled at once when the quote allows (as POST /api/v1/orders/).")
     def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
+        user = viewer(info)
+        _check_order_rate(user)
         order = services.order_place(
-            user=viewer(info),
+            user=user,
             symbol=input.symbol,
             side=input.side.value,
             type=input.type.value,

@@ -161,3 +161,20 @@ def test_query_count_does_not_grow_with_rows(trader, django_assert_num_queries, 
     with CaptureQueriesContext(connection) as large:
         client.query(query)
     assert len(large) == len(small)
+
+
+def test_order_placement_shares_the_rest_throttle(trader, stock, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"trading-orders": "2/minute"})
+    rest = client_for(trader).post(
+        "/api/v1/orders", {"symbol": "ACME", "side": "buy", "quantity": 1}, content_type="application/json"
+    )
+    assert rest.status_code == 201
+    order = {"input": {"symbol": "ACME", "side": "BUY", "quantity": 1}}
+    gql(trader).query(PLACE, order)
+    refused = gql(trader).query(PLACE, order, assert_no_errors=False)
+    assert codes(refused) == ["throttled"]
+    assert refused.errors[0]["extensions"]["status"] == 429
