@@ -5,7 +5,9 @@ channel-layer group once, whatever the number of GraphQL and /ws/ subscribers,
 and the hub encodes each frame once. ``HubStream`` decodes that text once per
 event too (every subscriber of a group gets the same string object, see
 ``_decode``), so a quote reaching a thousand subscriptions is parsed once; only
-each subscription's own selection set is rendered per subscriber.
+each subscription's own selection set is rendered per subscriber. Decoding happens in
+``deliver`` (while the hub hands one text to every subscriber in turn), not when each
+subscriber gets round to reading it.
 
 Like the socket's ``Outbox``, a stream never makes the hub wait: it queues, keeps
 only the newest of latest-value frames (quotes), and ends with a ``too_slow``
@@ -55,9 +57,9 @@ class HubStream:
     def __init__(self, *, limit: int = DEFAULT_LIMIT) -> None:
         self.groups: set[str] = set()
         self._limit = limit
-        # Items are a frame's text, or a conflation key whose text is in _latest.
-        self._queue: deque[tuple[bool, str]] = deque()
-        self._latest: dict[str, str] = {}
+        # Items are a frame, or a conflation key whose frame is in _latest.
+        self._queue: deque[tuple[bool, Any]] = deque()
+        self._latest: dict[str, dict[str, Any]] = {}
         self._wakeup = asyncio.Event()
         self._error: Exception | None = None
         self._closed = False
@@ -91,13 +93,15 @@ class HubStream:
     def deliver(self, text: str, conflate: str | None) -> None:
         if self._error is not None:
             return
+        # Decoded here, while the hub hands the same text to every subscriber in turn.
+        frame = _decode(text)
         if conflate is None:
-            self._queue.append((False, text))
+            self._queue.append((False, frame))
         elif conflate in self._latest:
-            self._latest[conflate] = text
+            self._latest[conflate] = frame
             return
         else:
-            self._latest[conflate] = text
+            self._latest[conflate] = frame
             self._queue.append((True, conflate))
         if len(self._queue) > self._limit:
             self._end(graphql_error(ERROR_TOO_SLOW, "The subscription fell behind; subscribe again to catch up."))
@@ -140,4 +144,4 @@ class HubStream:
             if self._error is not None:
                 raise self._error
             keyed, value = self._queue.popleft()
-            yield _decode(self._latest.pop(value) if keyed else value)
+            yield self._latest.pop(value) if keyed else value
