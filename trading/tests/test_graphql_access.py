@@ -13,7 +13,15 @@ import pytest
 from django.db import transaction
 
 from trading.tests.conftest import client_for
-from trading.tests.test_api_access import ACTORS, ENDPOINTS, call, rows, world  # noqa: F401 (world: fixture)
+from trading.tests.test_api_access import (  # noqa: F401 (world, secret: fixtures)
+    ACTORS,
+    ENDPOINTS,
+    HIDDEN_URLS,
+    call,
+    rows,
+    secret,
+    world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +105,38 @@ def test_graphql_answers_as_rest(world, actor, method, url, body, kind):  # noqa
     assert "errors" not in answer, answer
     if listed is not None:
         assert _graphql_rows(answer["data"], listed) == {str(row.get("id", row.get("symbol"))) for row in rows(rest)}
+
+
+HIDDEN_OPERATIONS = {
+    ("get", "/api/v1/assets/SECRET"): '{ stock(symbol: "SECRET") { symbol } }',
+    ("get", "/api/v1/assets/SECRET/bars"): '{ bars(symbol: "SECRET") { close } }',
+    ("get", "/api/v1/assets/SECRET/quote"): '{ stock(symbol: "SECRET") { quote { price } } }',
+    ("post", "/api/v1/orders"): 'mutation { placeOrder(input: {symbol: "SECRET", side: BUY, quantity: 1}) { id } }',
+    ("post", "/api/v1/watchlists"): 'mutation { createWatchlist(name: "Peek", symbols: ["SECRET"]) { id } }',
+    ("post", "/api/v1/watchlists/{watchlist}/items"): (
+        'mutation { addToWatchlist(id: "{watchlist}", symbol: "SECRET") { id } }'
+    ),
+    ("get", "/api/v1/positions/SECRET"): '{ position(symbol: "SECRET") { quantity } }',
+}
+
+
+def test_every_hidden_stock_route_has_its_graphql_operation():
+    assert {(method, url) for method, url, _ in HIDDEN_URLS} == set(HIDDEN_OPERATIONS)
+
+
+@pytest.mark.parametrize(("method", "url", "body"), HIDDEN_URLS, ids=[f"{m} {u}" for m, u, _ in HIDDEN_URLS])
+def test_hidden_stocks_are_refused_as_in_rest(world, secret, method, url, body):  # noqa: F811
+    document = HIDDEN_OPERATIONS[(method, url)].replace("{watchlist}", str(world.watchlist.pk))
+    rest = _rolled_back(lambda: call(client_for(world.owner), method, url.format(watchlist=world.watchlist.pk), body))
+    answer = _rolled_back(
+        lambda: client_for(world.owner).post(
+            "/graphql/", json.dumps({"query": document}), content_type="application/json"
+        )
+    ).json()
+    assert rest.status_code == 404
+    assert [error["extensions"]["code"] for error in answer["errors"]] == [rest.json()["code"]]
+    assert [error["message"] for error in answer["errors"]] == [rest.json()["detail"]]
+    listed = client_for(world.owner).post(
+        "/graphql/", json.dumps({"query": "{ stocks { edges { node { symbol } } } }"}), content_type="application/json"
+    )
+    assert "SECRET" not in listed.content.decode()
