@@ -9,7 +9,7 @@ PORT ?= 8000
 # The two README commands run with debug on and the embedded defaults.
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: help run test test-sqlite test-postgres lint format check clean deploy-lint deploy-check bench vendor
+.PHONY: help run test test-sqlite test-postgres lint format check clean deploy-lint deploy-check bench vendor graphql-schema
 
 help:
 	@echo "make run    - install, migrate, load demo data and serve on http://$(HOST):$(PORT)"
@@ -18,6 +18,7 @@ help:
 	@echo "make format - format the code with ruff"
 	@echo "make bench  - run the benchmarks on loopback and write bench/results/REPORT.md (about 13 minutes)"
 	@echo "make vendor - copy the chart library pinned in package.json into static/vendor/ (needs npm)"
+	@echo "make graphql-schema - write the GraphQL schema to docs/schema.graphql"
 	@echo "make clean  - remove the virtualenv, the SQLite database and collected static files"
 	@echo "make deploy-lint  - cfn-lint the ECS template (informational checks too), hadolint the Dockerfile, shellcheck the scripts"
 	@echo "make deploy-check - Django's deployment checklist with production variables (no warnings allowed)"
@@ -99,3 +100,7 @@ bench: $(VENV)/.installed-dev
 # files under static/vendor/ are committed, so running the app never needs npm.
 vendor:
 	./scripts/vendor.sh
+
+# --- GraphQL: docs/schema.graphql is the schema printed; a test fails when they differ ---
+graphql-schema: $(VENV)/.installed
+	DJANGO_DEBUG=1 $(PY) -m stockchat.graphql.export

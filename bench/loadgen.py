@@ -12,8 +12,9 @@ Modes (``config["mode"]``):
 - ``http``: ``clients`` keep-alive HTTP/1.1 connections send requests back to
   back for ``seconds``; records requests/s, latency and status codes.
 
-``protocol`` is ``stockchat`` (the app's ``/ws/`` frames), ``relay`` (bench/relay.py)
-or ``tutorial`` (bench/tutorial.py). Prints one JSON object on its last line.
+``protocol`` is ``stockchat`` (the app's ``/ws/`` frames), ``graphql`` (``/graphql/``,
+graphql-transport-ws; prices only), ``relay`` (bench/relay.py) or ``tutorial``
+(bench/tutorial.py). Prints one JSON object on its last line.
 """
 
 from __future__ import annotations
@@ -40,9 +41,21 @@ async def open_socket(cfg: dict, cookie: str | None):
     headers = {"Origin": cfg["origin"]}
     if cookie:
         headers["Cookie"] = f"sessionid={cookie}"
+    graphql = cfg["protocol"] == "graphql"
     ws = await connect(
-        cfg["url"], additional_headers=headers, max_queue=None, ping_interval=None, open_timeout=60, close_timeout=2
+        cfg["url"],
+        additional_headers=headers,
+        max_queue=None,
+        ping_interval=None,
+        open_timeout=60,
+        close_timeout=2,
+        subprotocols=[GRAPHQL_PROTOCOL] if graphql else None,
     )
+    if graphql:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        ack = json.loads(await ws.recv())
+        if ack.get("type") != "connection_ack":
+            raise RuntimeError(f"expected connection_ack, got {ack}")
     if cfg["protocol"] == "stockchat":
         hello = json.loads(await ws.recv())
         if hello.get("type") != "hello":
@@ -182,6 +195,10 @@ def fanout_figures(received: list[list[tuple[int, float]]], first: int, total: i
 
 def tick_time(protocol: str, text: str) -> float | None:
     frame = json.loads(text)
+    if protocol == "graphql":
+        if frame.get("type") != "next":
+            return None
+        return datetime.fromisoformat(frame["payload"]["data"]["quotes"]["at"]).timestamp()
     if protocol == "stockchat":
         if frame.get("type") != "quote.updated":
             return None
@@ -200,6 +217,11 @@ async def prices(cfg: dict) -> dict:
                 for ws in sockets
             )
         )
+    if protocol == "graphql":
+        # The same symbol through GraphQL's quotes subscription; the snapshot is its first result.
+        query = "subscription($s: [String!]!) { quotes(symbols: $s) { symbol price at } }"
+        subscribe = {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"s": [cfg["symbol"]]}}}
+        await asyncio.gather(*(request_reply(ws, subscribe, "next") for ws in sockets))
     window = {"open": False}
     ages: list[float] = []
     counts = [0]
@@ -341,6 +363,7 @@ async def http(cfg: dict) -> dict:
     }
 
 
+GRAPHQL_PROTOCOL = "graphql-transport-ws"
 MODES = {"fanout": fanout, "prices": prices, "idle": idle, "http": http}
 
 

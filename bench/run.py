@@ -223,6 +223,9 @@ def prices_section(stack: harness.Stack, args) -> dict:
                 "cookies": cookies,
             }
             figures[server_name] = median_of(harness.run_loadgen(config)["windows"])
+            # The same ticks through GraphQL's quotes subscription, on the same server and feed.
+            graphql = {**config, "protocol": "graphql", "url": f"ws://127.0.0.1:{server.port}/graphql/"}
+            figures[f"{server_name} graphql"] = median_of(harness.run_loadgen(graphql)["windows"])
         finally:
             feed.terminate()
             feed.wait(15)
@@ -256,9 +259,12 @@ def prices_report(figures: dict, args) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     rows = [("bare `websockets` relay (baseline)", relay)]
-    rows += [
-        (f"stockchat: feed worker, Redis, {server_label(server, args)}", figures[server]) for server in args.servers
-    ]
+    for server in args.servers:
+        rows.append((f"stockchat: feed worker, Redis, {server_label(server, args)}", figures[server]))
+        if f"{server} graphql" in figures:
+            rows.append(
+                ("stockchat: the same, GraphQL `quotes` subscription at `/graphql/`", figures[f"{server} graphql"])
+            )
     for label, row in rows:
         lines.append(
             f"| {label} | {row['deliveries_per_s']:,.0f} | {ratio(row['deliveries_per_s'], relay['deliveries_per_s'])} "

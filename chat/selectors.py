@@ -338,3 +338,24 @@ def stock_room_of(*, viewer, stock_id: int) -> Conversation | None:
     """The room of a stock if the viewer has joined it (``None`` otherwise)."""
     membership = memberships_of(viewer).filter(conversation__stock_id=stock_id).select_related("conversation").first()
     return None if membership is None else membership.conversation
+
+
+# --- resuming by seq ------------------------------------------------------------------------
+
+
+def message_id_at_seq(*, viewer, conversation_id: object, seq: int) -> int:
+    """The id of the conversation's last message with a seq up to ``seq`` (0 if none), for members.
+
+    Within a conversation seq and id grow together (both are taken under the conversation's
+    lock in ``message_send``), so "after seq N" is "after this id" for ``message_history``.
+    """
+    membership = membership_get(viewer=viewer, conversation_id=conversation_id)
+    if seq <= 0:
+        return 0
+    last = (
+        Message.objects.filter(conversation_id=membership.conversation_id, seq__lte=seq)
+        .order_by("-seq")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return last or 0

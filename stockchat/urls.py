@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import api as accounts_api
 from stockchat import views
+from stockchat.graphql.schema import schema as graphql_schema
+from stockchat.graphql.views import GraphQLHTTPView
 
 # Errors are JSON under /api/ (the API's promise), pages elsewhere.
 handler400 = "stockchat.views.bad_request"
@@ -32,4 +34,6 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
         name="api-docs",
     ),
+    # --- GraphQL (docs/graphql.md); subscriptions on the same path in stockchat/routing.py ---
+    path("graphql/", GraphQLHTTPView.as_view(schema=graphql_schema), name="graphql"),
 ]

@@ -98,6 +98,7 @@ def test_report_shows_both_servers_judges_the_default_and_notes_the_other():
             "relay": row(deliveries_per_s=100.0, p50_age_ms=5.0, p99_age_ms=10.0),
             "daphne": row(deliveries_per_s=10.0, p50_age_ms=50.0, p99_age_ms=100.0),
             "uvicorn": row(deliveries_per_s=90.0, p50_age_ms=5.0, p99_age_ms=20.0),
+            "uvicorn graphql": row(deliveries_per_s=80.0, p50_age_ms=6.0, p99_age_ms=25.0),
             "ticks_per_s": 5.0,
         },
         "orders": {
@@ -120,6 +121,7 @@ def test_report_shows_both_servers_judges_the_default_and_notes_the_other():
     assert "| stockchat: daphne (judged), `/ws/`" in text
     assert "| stockchat: uvicorn, `/ws/`" in text
     assert "| stockchat: feed worker, Redis, uvicorn |" in text
+    assert "| stockchat: the same, GraphQL `quotes` subscription at `/graphql/` | 80 | 0.80x |" in text
     assert "| 10 | uvicorn, 2 processes | 100 | 70 | 0.70x |" in text
     assert "| 1 (hot) | uvicorn, 2 processes" not in text
     assert "| `/api/v1/assets/ACME/bars` | uvicorn, 2 processes | 90 | 0.90x |" in text
