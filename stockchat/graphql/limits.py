@@ -17,12 +17,14 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
 )
 from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 
 from stockchat.graphql.base import DEFAULT_PAGE, MAX_PAGE
+from stockchat.inputs import ERROR_CONTROL_CHARACTER, has_forbidden_characters
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -81,11 +83,26 @@ class CostLimit(ValidationRule):
         return cost
 
 
+class NoControlCharacters(ValidationRule):
+    """Refuses string literals that decode (``"\\u0000"``) to NUL, other control characters or
+    lone surrogates: the raw body holds none, so the body check cannot see them."""
+
+    def enter_string_value(self, node: StringValueNode, *_args) -> None:
+        if has_forbidden_characters(node.value):
+            self.report_error(
+                GraphQLError(
+                    "A string in the query contains a control character, which is not allowed.",
+                    node,
+                    extensions={"code": ERROR_CONTROL_CHARACTER},
+                )
+            )
+
+
 def limit_extensions() -> list:
     # Factories: Strawberry builds a fresh extension per request from each.
     return [
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH, should_ignore=_introspection),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules([CostLimit]),
+        lambda: AddValidationRules([CostLimit, NoControlCharacters]),
     ]

@@ -35,6 +35,7 @@ from accounts.authentication import (
     PersonalTokenAuthentication,
     ProviderAccessTokenAuthentication,
 )
+from stockchat.inputs import ERROR_CONTROL_CHARACTER, InputError, find_forbidden_text, loads_json
 
 MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
 BEARER_CLASSES = (PersonalTokenAuthentication, ProviderAccessTokenAuthentication)
@@ -42,6 +43,22 @@ BEARER_CLASSES = (PersonalTokenAuthentication, ProviderAccessTokenAuthentication
 
 def _error_body(code: str, detail: str) -> dict[str, Any]:
     return {"errors": [{"message": detail, "extensions": {"code": code}}]}
+
+
+def hostile_input(text: str | bytes) -> InputError | None:
+    """Why a GraphQL request body or socket message is refused before Strawberry reads it, or None.
+
+    The same rules as every other path (``stockchat.inputs``): JSON nested past the limit, and
+    text (query, variables, operation name) with NUL, other control characters or lone
+    surrogates, which PostgreSQL cannot store.
+    """
+    try:
+        document = loads_json(text)
+    except InputError as exc:
+        return exc
+    if find_forbidden_text(document):
+        return InputError(ERROR_CONTROL_CHARACTER, "The request contains a control character, which is not allowed.")
+    return None
 
 
 def bearer_user(request):
@@ -84,6 +101,10 @@ class GraphQLHTTPView(GraphQLView):
                         _error_body("csrf_failed", f"CSRF check failed: {reason}. Send the X-CSRFToken header."),
                         status=403,
                     )
+        if request.method == "POST" and request.content_type == "application/json":
+            refusal = hostile_input(request.body)
+            if refusal is not None:
+                return JsonResponse(_error_body(refusal.code, refusal.detail), status=400)
         request.graphql_user = user
         try:
             return self.run(request=request)
@@ -109,7 +130,8 @@ class GraphQLSocketConsumer(GraphQLWSConsumer):
     channel_layer_alias = "stockchat.no-channel-per-socket"
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is not None and len(text_data) > MAX_SOCKET_MESSAGE_BYTES:
+        if text_data is not None and (len(text_data) > MAX_SOCKET_MESSAGE_BYTES or hostile_input(text_data)):
+            # graphql-transport-ws closes on an invalid message with 4400.
             await self.close(code=4400)
             return
         await super().receive(text_data=text_data, bytes_data=bytes_data)
