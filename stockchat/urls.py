@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
@@ -36,4 +36,6 @@ urlpatterns = [
     ),
     # --- GraphQL (docs/graphql.md); subscriptions on the same path in stockchat/routing.py ---
     path("graphql/", GraphQLHTTPView.as_view(schema=graphql_schema), name="graphql"),
+    # Last: any other path under /api/ is the API's JSON 404, with debug pages on too.
+    re_path(r"^api/", views.api_not_found, name="api-not-found"),
 ]

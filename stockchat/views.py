@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from stockchat.health import liveness_report, readiness_report
@@ -68,10 +69,20 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith("/api/")
 
 
+def _api_not_found() -> JsonResponse:
+    return JsonResponse({"code": "not_found", "detail": "No such resource."}, status=404)
+
+
+@csrf_exempt  # it changes nothing, for any method; a CSRF refusal would hide the 404
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """The last route: a path under ``/api/`` that no other route matches (debug pages on or off)."""
+    return _api_not_found()
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``handler404``: every path under ``/api/`` answers JSON, even one that matches no route."""
     if _is_api(request):
-        return JsonResponse({"code": "not_found", "detail": "No such resource."}, status=404)
+        return _api_not_found()
     return defaults.page_not_found(request, exception)
 
 
