@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from stockchat.errors import NotFound
+from trading.valuation import value_account, value_held
 from trading.models import (
     Account,
     BarInterval,
@@ -213,34 +214,36 @@ class PortfolioSummary:
     last_equity: Decimal
     unrealized_pnl: Decimal
     realized_pnl: Decimal
+    day_change: Decimal
 
 
 def position_market_value(position: Position) -> Decimal:
-    quote = getattr(position.stock, "quote", None)
-    price = quote.price if quote is not None else position.average_cost
-    return (position.quantity * price).quantize(Decimal("0.01"))
+    return value_held(position).market_value
+
+
+def position_valuations(*, viewer) -> list[dict]:
+    """The viewer's open positions, each as ``{"position", "quote", "value"}`` with its ``PositionValuation``."""
+    return [
+        {"position": position, "quote": getattr(position.stock, "quote", None), "value": value_held(position)}
+        for position in position_list(viewer=viewer)
+    ]
 
 
 def portfolio_summary(*, viewer) -> PortfolioSummary:
+    """The account's figures at the current quotes, by ``trading.valuation``'s rules."""
     account = account_get(viewer=viewer)
-    positions = list(position_list(viewer=viewer))
-    market_value = sum((position_market_value(p) for p in positions), Decimal("0"))
-    cost = sum(((p.quantity * p.average_cost).quantize(Decimal("0.01")) for p in positions), Decimal("0"))
-    previous_value = Decimal("0")
-    for p in positions:
-        quote = getattr(p.stock, "quote", None)
-        price = quote.previous_close if quote is not None else p.average_cost
-        previous_value += (p.quantity * price).quantize(Decimal("0.01"))
+    totals = value_account(cash=account.cash, positions=[value_held(p) for p in position_list(viewer=viewer)])
     realized = sum(Position.objects.filter(account=account).values_list("realized_pnl", flat=True), Decimal("0"))
     return PortfolioSummary(
         cash=account.cash,
         reserved=account.reserved,
         buying_power=account.buying_power,
-        long_market_value=market_value,
-        equity=account.cash + market_value,
-        last_equity=account.cash + previous_value,
-        unrealized_pnl=market_value - cost,
+        long_market_value=totals.long_market_value,
+        equity=totals.equity,
+        last_equity=totals.last_equity,
+        unrealized_pnl=totals.unrealized_pnl,
         realized_pnl=realized,
+        day_change=totals.day_change,
     )
 
 

@@ -23,6 +23,7 @@ from stockchat.errors import NotFound, ServiceError
 from trading import selectors, services
 from trading.forms import OrderTicketForm
 from trading.models import BarInterval, Company, OrderSide
+from trading.valuation import to_cents, value_held
 
 RECENT_CONVERSATIONS = 5
 HISTORY_ROWS = 100
@@ -35,27 +36,8 @@ def _summary(user) -> dict:
     try:
         summary = selectors.portfolio_summary(viewer=user)
     except NotFound:
-        return {"summary": None, "day_change": None}
-    return {"summary": summary, "day_change": summary.equity - summary.last_equity}
-
-
-def _position_rows(user) -> list[dict]:
-    rows = []
-    for position in selectors.position_list(viewer=user):
-        quote = getattr(position.stock, "quote", None)
-        value = selectors.position_market_value(position)
-        cost = (position.quantity * position.average_cost).quantize(Decimal("0.01"))
-        rows.append(
-            {
-                "position": position,
-                "quote": quote,
-                "market_value": value,
-                "cost": cost,
-                "unrealized": value - cost,
-                "day_change": None if quote is None else (quote.change * position.quantity).quantize(Decimal("0.01")),
-            }
-        )
-    return rows
+        return {"summary": None, "day_change": None, "holdings": []}
+    return {"summary": summary, "day_change": summary.day_change, "holdings": selectors.position_valuations(viewer=user)}
 
 
 @login_required
@@ -68,7 +50,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "nav": "dashboard",
             **_summary(request.user),
-            "positions": _position_rows(request.user),
             "watchlists": selectors.watchlist_list(viewer=request.user),
             "conversations": conversations,
         },
@@ -113,6 +94,7 @@ def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: d
         position = selectors.position_get(viewer=request.user, symbol=stock.symbol)
     except NotFound:
         position = None
+    holding = None if position is None else {"position": position, "value": value_held(position)}
     context = {
         "nav": "stocks",
         "stock": stock,
@@ -121,6 +103,7 @@ def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: d
         "form": form,
         "review": review,
         "position": position,
+        "holding": holding,
         "open_orders": selectors.order_list(viewer=request.user, status="open", symbol=stock.symbol)[:HISTORY_ROWS],
         "intervals": BarInterval.choices,
         "room": chat_selectors.stock_room_of(viewer=request.user, stock_id=stock.pk),
@@ -152,7 +135,7 @@ def _estimate(stock, data: dict) -> Decimal | None:
     if price is None:
         quote = getattr(stock, "quote", None)
         price = quote.price if quote is not None else None
-    return None if price is None else (price * data["quantity"]).quantize(Decimal("0.01"))
+    return None if price is None else to_cents(price * data["quantity"])
 
 
 def _order_request(stock, data: dict) -> dict:
@@ -238,7 +221,6 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         {
             "nav": "portfolio",
             **_summary(request.user),
-            "positions": _position_rows(request.user),
             "orders": selectors.order_list(viewer=request.user)[:HISTORY_ROWS],
             "activity": selectors.activity_list(viewer=request.user)[:HISTORY_ROWS],
             "equity_periods": EQUITY_PERIODS,

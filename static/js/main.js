@@ -3,6 +3,7 @@
 
 import { localizeTimes, money, percent, price, setUpDown, signedMoney } from "./format.js";
 import { getSocket } from "./socket.js";
+import "./live-money.js";
 
 const socket = getSocket();
 const STATUS_TEXT = { online: "Live", offline: "Offline, reconnecting…", connecting: "Connecting…", "signed-out": "Signed out" };
