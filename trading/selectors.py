@@ -20,7 +20,6 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from stockchat.errors import NotFound
-from trading.valuation import value_account, value_held
 from trading.models import (
     Account,
     BarInterval,
@@ -35,6 +34,7 @@ from trading.models import (
     Watchlist,
     WatchlistItem,
 )
+from trading.valuation import value_account, value_held
 
 __all__ = ["NotFound"]
 

@@ -6,12 +6,12 @@ so the same quantities, costs and quotes give the same cents everywhere.
 The rounding rule (``static/js/valuation.js`` repeats it in integer cents):
 
 - per position, each product is rounded to the cent, half to even (banker's rounding):
-  ``market_value = round(quantity × price)``, ``cost_basis = round(quantity × average_cost)``,
-  ``previous_value = round(quantity × previous_close)``;
+  ``market_value = round(quantity * price)``, ``cost_basis = round(quantity * average_cost)``,
+  ``previous_value = round(quantity * previous_close)``;
 - everything else is a sum or difference of those cents, never rounded again:
-  ``unrealized_pnl = market_value − cost_basis``, ``day_change = market_value − previous_value``,
-  ``equity = cash + Σ market_value``, ``last_equity = cash + Σ previous_value``,
-  ``day change of the account = equity − last_equity = Σ day_change``.
+  ``unrealized_pnl = market_value - cost_basis``, ``day_change = market_value - previous_value``,
+  ``equity = cash + sum of market_value``, ``last_equity = cash + sum of previous_value``,
+  ``day change of the account = equity - last_equity = sum of day_change``.
 
 So the rows of a table always add up to its totals, to the cent. A position whose stock has no
 quote yet is valued at its average cost and has no day change.

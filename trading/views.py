@@ -37,7 +37,8 @@ def _summary(user) -> dict:
         summary = selectors.portfolio_summary(viewer=user)
     except NotFound:
         return {"summary": None, "day_change": None, "holdings": []}
-    return {"summary": summary, "day_change": summary.day_change, "holdings": selectors.position_valuations(viewer=user)}
+    holdings = selectors.position_valuations(viewer=user)
+    return {"summary": summary, "day_change": summary.day_change, "holdings": holdings}
 
 
 @login_required
