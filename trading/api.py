@@ -351,7 +351,7 @@ class OrderDetailView(GenericAPIView):
         return Response(OrderSerializer(selectors.order_get(viewer=request.user, order_id=order_id)).data)
 
     def delete(self, request: Request, order_id: int) -> Response:
-        """Cancel an open order; the answer is the cancelled order."""
+        """Cancel an open order; the answer is the canceled order."""
         order = services.order_cancel(user=request.user, order_id=order_id)
         return Response(OrderSerializer(order).data)
 

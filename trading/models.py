@@ -266,7 +266,7 @@ class OrderType(models.TextChoices):
 
 class TimeInForce(models.TextChoices):
     DAY = "day", "Day"
-    GTC = "gtc", "Good till cancelled"
+    GTC = "gtc", "Good till canceled"
 
 
 class OrderStatus(models.TextChoices):

@@ -34,7 +34,7 @@ from trading.models import (
     Watchlist,
     WatchlistItem,
 )
-from trading.valuation import value_account, value_held
+from trading.valuation import to_cents, value_account, value_held
 
 __all__ = ["NotFound"]
 
@@ -289,9 +289,11 @@ def portfolio_history(*, viewer, days: int = 30) -> list[PortfolioPoint]:
             if (stock_id, day) in closes:
                 last_close[stock_id] = closes[(stock_id, day)]
         if day >= first and (entry_index or fill_index):
+            # Each holding rounded to the cent as trading.valuation does, so today's point is the live equity.
             value = sum(
-                (qty * last_close.get(stock_id, Decimal("0")) for stock_id, qty in holdings.items()), Decimal("0")
+                (to_cents(qty * last_close.get(stock_id, Decimal("0"))) for stock_id, qty in holdings.items()),
+                Decimal("0"),
             )
-            points.append(PortfolioPoint(day=day, cash=cash, equity=(cash + value).quantize(Decimal("0.01"))))
+            points.append(PortfolioPoint(day=day, cash=cash, equity=cash + value))
         day += timedelta(days=1)
     return points

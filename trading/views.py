@@ -51,6 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "nav": "dashboard",
             **_summary(request.user),
+            "equity_periods": EQUITY_PERIODS,
             "watchlists": selectors.watchlist_list(viewer=request.user),
             "conversations": conversations,
         },
@@ -207,7 +208,7 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, f"Order {order.pk} cancelled.")
+        messages.success(request, f"Order {order.pk} canceled.")
     if request.POST.get("next") == "portfolio":
         return redirect("portfolio")
     return redirect("stock_detail", symbol=order.stock.symbol)

@@ -16,7 +16,7 @@ PASSWORD = "correct-horse-9"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 XSS = '<script>alert("boom")</script><img src=x onerror="alert(1)">'
-ONLINE = "#connection-status[data-status=online]"
+ONLINE = "html[data-socket=online]"
 OFFLINE = "#connection-status[data-status=offline]"
 
 

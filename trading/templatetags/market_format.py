@@ -6,12 +6,13 @@ and after a live update replaces it.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -103,3 +104,18 @@ def timestamp(value: datetime | None) -> SafeString | str:
         moment.day,
         moment.strftime("%H:%M"),
     )
+
+
+_BREAK_AFTER = re.compile(r"(//|/(?!/))")
+_BREAK_BEFORE = re.compile(r"(?<=\w)([.@?&=#])")
+
+
+@register.filter
+def breakable(value: object) -> SafeString:
+    """A URL or e-mail address that may wrap only at its seams: after ``/``, before ``.``, ``@``,
+    ``?``, ``&``, ``=`` and ``#`` (``<wbr>``), never in the middle of a word. With the class
+    ``breakable`` (``overflow-wrap: break-word``) a part longer than the line still breaks."""
+    # Seams are marked on the raw text and each part escaped, so no entity (&amp;) is split.
+    raw = "" if value is None else str(value)
+    marked = _BREAK_BEFORE.sub("\0\\1", _BREAK_AFTER.sub("\\1\0", raw))
+    return mark_safe("<wbr>".join(conditional_escape(part) for part in marked.split("\0")))  # noqa: S308 - every part is escaped
