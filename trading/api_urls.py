@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from trading import api
+from trading import api, api_alerts
 
 urlpatterns = [
     path("account", api.AccountView.as_view(), name="api-account"),
@@ -17,6 +17,12 @@ urlpatterns = [
     path("assets/<str:symbol>", api.StockDetailView.as_view(), name="api-asset"),
     path("assets/<str:symbol>/bars", api.BarListView.as_view(), name="api-bars"),
     path("assets/<str:symbol>/quote", api.QuoteView.as_view(), name="api-quote"),
+    path("alerts", api_alerts.AlertListView.as_view(), name="api-alerts"),
+    path("alerts/<int:alert_id>", api_alerts.AlertDetailView.as_view(), name="api-alert"),
+    path("alerts/<int:alert_id>/rearm", api_alerts.AlertRearmView.as_view(), name="api-alert-rearm"),
+    path("notifications", api_alerts.NotificationListView.as_view(), name="api-notifications"),
+    path("notifications/unread", api_alerts.NotificationUnreadView.as_view(), name="api-notifications-unread"),
+    path("notifications/read", api_alerts.NotificationReadView.as_view(), name="api-notifications-read"),
     path("watchlists", api.WatchlistListView.as_view(), name="api-watchlists"),
     path("watchlists/<int:watchlist_id>", api.WatchlistDetailView.as_view(), name="api-watchlist"),
     path("watchlists/<int:watchlist_id>/items", api.WatchlistItemListView.as_view(), name="api-watchlist-items"),

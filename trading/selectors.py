@@ -25,9 +25,11 @@ from trading.models import (
     BarInterval,
     Fill,
     LedgerEntry,
+    Notification,
     Order,
     OrderStatus,
     Position,
+    PriceAlert,
     PriceBar,
     Quote,
     Stock,
@@ -43,6 +45,7 @@ ORDER_NOT_FOUND = "order_not_found"
 POSITION_NOT_FOUND = "position_not_found"
 WATCHLIST_NOT_FOUND = "watchlist_not_found"
 ACCOUNT_NOT_FOUND = "account_not_found"
+ALERT_NOT_FOUND = "alert_not_found"
 MAX_BARS = 10_000
 
 
@@ -61,6 +64,19 @@ def stocks_visible(*, viewer) -> QuerySet[Stock]:
         return stocks.filter(~restricted)
     shared = Exists(through.objects.filter(stock_id=OuterRef("pk"), group__user=viewer))
     return stocks.filter(~restricted | shared)
+
+
+def stock_visible_to_owner(*, stock_field: str = "stock_id", user_field: str = "user_id") -> Q:
+    """A filter on rows that pair a stock and a user (alerts): the user may still see the stock.
+
+    The same rule as ``stocks_visible``, evaluated in the query for each row's own user, so one
+    query can ask it of thousands of users at once.
+    """
+    through = Stock.visible_to_groups.through
+    restricted = Exists(through.objects.filter(stock_id=OuterRef(stock_field)))
+    shared = Exists(through.objects.filter(stock_id=OuterRef(stock_field), group__user=OuterRef(user_field)))
+    staff = Q(**{f"{user_field.removesuffix('_id')}__is_staff": True})
+    return ~restricted | shared | staff
 
 
 def stock_list(*, viewer, search: str | None = None, sector: str | None = None) -> QuerySet[Stock]:
@@ -202,6 +218,35 @@ def watchlist_get(*, viewer, watchlist_id: object) -> Watchlist:
     if watchlist is None:
         raise NotFound("No such watchlist.", code=WATCHLIST_NOT_FOUND)
     return watchlist
+
+
+def alert_list(*, viewer, symbol: str | None = None) -> QuerySet[PriceAlert]:
+    """The viewer's price alerts, newest first; alerts of stocks the viewer can no longer see are left out."""
+    alerts = PriceAlert.objects.filter(user=viewer, stock__in=stocks_visible(viewer=viewer)).select_related("stock")
+    if symbol:
+        alerts = alerts.filter(stock__symbol=str(symbol).upper())
+    return alerts.order_by("-id")
+
+
+def alert_get(*, viewer, alert_id: object) -> PriceAlert:
+    try:
+        alert_id = int(alert_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such alert.", code=ALERT_NOT_FOUND) from None
+    alert = alert_list(viewer=viewer).filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound("No such alert.", code=ALERT_NOT_FOUND)
+    return alert
+
+
+def notification_list(*, viewer) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=viewer).order_by("-id")
+
+
+def notification_unread_count(*, viewer) -> int:
+    if not viewer.is_authenticated:
+        return 0
+    return Notification.objects.filter(user=viewer, read_at__isnull=True).count()
 
 
 @dataclass(frozen=True)

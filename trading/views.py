@@ -22,7 +22,7 @@ from chat import views as chat_views
 from stockchat.errors import NotFound, ServiceError
 from trading import selectors, services
 from trading.forms import OrderTicketForm
-from trading.models import BarInterval, Company, OrderSide
+from trading.models import AlertCondition, BarInterval, Company, OrderSide
 from trading.valuation import to_cents, value_held
 
 RECENT_CONVERSATIONS = 5
@@ -109,6 +109,8 @@ def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: d
         "open_orders": selectors.order_list(viewer=request.user, status="open", symbol=stock.symbol)[:HISTORY_ROWS],
         "intervals": BarInterval.choices,
         "room": chat_selectors.stock_room_of(viewer=request.user, stock_id=stock.pk),
+        "alerts": selectors.alert_list(viewer=request.user, symbol=stock.symbol),
+        "alert_conditions": AlertCondition.choices,
         **_watchlist_choices(request.user, stock),
     }
     if context["room"] is not None:
@@ -362,3 +364,77 @@ def watchlist_item_remove(request: HttpRequest, watchlist_id: int, symbol: str) 
     else:
         messages.success(request, f"{symbol.upper()} removed from {watchlist.name!r}.")
     return _watchlist_back(request)
+
+
+# --- price alerts and notifications ------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def alert_create(request: HttpRequest, symbol: str) -> HttpResponse:
+    stock = _stock_or_404(request.user, symbol)
+    try:
+        alert = services.alert_create(
+            user=request.user,
+            symbol=stock.symbol,
+            condition=request.POST.get("condition", ""),
+            threshold=request.POST.get("threshold", "").strip(),
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(
+            request,
+            f"Alert set: {stock.symbol} {alert.get_condition_display().lower()} {alert.threshold.normalize():f}.",
+        )
+    return redirect("stock_detail", symbol=stock.symbol)
+
+
+def _alert_back(request: HttpRequest, alert) -> HttpResponse:
+    if request.POST.get("next") == "stock":
+        return redirect("stock_detail", symbol=alert.stock.symbol)
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def alert_delete(request: HttpRequest, alert_id: int) -> HttpResponse:
+    try:
+        alert = selectors.alert_get(viewer=request.user, alert_id=alert_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from None
+    services.alert_delete(user=request.user, alert_id=alert.pk)
+    messages.success(request, f"Alert on {alert.stock.symbol} deleted.")
+    return _alert_back(request, alert)
+
+
+@login_required
+@require_POST
+def alert_rearm(request: HttpRequest, alert_id: int) -> HttpResponse:
+    try:
+        alert = services.alert_rearm(user=request.user, alert_id=alert_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from None
+    messages.success(request, f"Alert on {alert.stock.symbol} armed again.")
+    return _alert_back(request, alert)
+
+
+@login_required
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "trading/notifications.html",
+        {
+            "nav": "alerts",
+            "notifications": selectors.notification_list(viewer=request.user)[:HISTORY_ROWS],
+            "alerts": selectors.alert_list(viewer=request.user)[:HISTORY_ROWS],
+        },
+    )
+
+
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    services.notifications_mark_read(user=request.user)
+    return redirect("notifications")

@@ -3,6 +3,7 @@
 
 import { localizeTimes, money, percent, price, setUpDown, signedMoney } from "./format.js";
 import { getSocket } from "./socket.js";
+import "./alerts.js";
 import "./live-money.js";
 
 const socket = getSocket();
