@@ -310,6 +310,11 @@ STOCKCHAT_MARKET_FEED = env_str(ENV, "STOCKCHAT_MARKET_FEED") or ("off" if REDIS
 if STOCKCHAT_MARKET_FEED not in {"embedded", "off"}:
     raise ImproperlyConfigured(f"STOCKCHAT_MARKET_FEED={STOCKCHAT_MARKET_FEED!r} must be 'embedded' or 'off'.")
 STOCKCHAT_MARKET_FEED_INTERVAL = env_float(ENV, "STOCKCHAT_MARKET_FEED_INTERVAL", 1.0)
+# Market seconds per wall-clock second of the simulator: 1 is real time (a day of running is a
+# trading day), more runs a demo faster. The demo's minute history is drawn at the same scale.
+STOCKCHAT_MARKET_TIME_SCALE = env_float(ENV, "STOCKCHAT_MARKET_TIME_SCALE", 1.0)
+if not 0 < STOCKCHAT_MARKET_TIME_SCALE <= 3600:
+    raise ImproperlyConfigured("STOCKCHAT_MARKET_TIME_SCALE must be above 0 and at most 3600.")
 
 # --- stockchat ----------------------------------------------------------------------
 # Cash a new paper-trading account opens with, in the account currency.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from accounts.demo import DEMO_ADMIN, DEMO_TRADERS
 from trading import services
+from trading.market.simulator import minute_volatility
 from trading.models import BarInterval, Company, Order, PriceBar, Quote, Stock
 
 PREMIUM_GROUP = "premium"
@@ -102,7 +104,8 @@ def demo_bars(company: DemoCompany, stock: Stock, now: datetime) -> list[PriceBa
     """A year of weekday daily bars ending yesterday, then minute bars up to ``now``."""
     rng = random.Random(f"stockchat-demo-{company.symbol}")  # noqa: S311 (a seeded, repeatable walk)
     daily_sigma = company.volatility / math.sqrt(252)
-    minute_sigma = company.volatility / math.sqrt(252 * 390)
+    # Drawn as the live feed will draw its ticks (same volatility, same time scale): no seam.
+    minute_sigma = minute_volatility(company.volatility, settings.STOCKCHAT_MARKET_TIME_SCALE)
     bars: list[PriceBar] = []
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     price = company.price
