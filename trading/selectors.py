@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from stockchat.errors import NotFound
@@ -218,6 +218,38 @@ def watchlist_get(*, viewer, watchlist_id: object) -> Watchlist:
     if watchlist is None:
         raise NotFound("No such watchlist.", code=WATCHLIST_NOT_FOUND)
     return watchlist
+
+
+SPARKLINE_MINUTES = 120
+MOVERS = 3
+
+
+def intraday_closes(*, stock_ids: list[int], now: datetime | None = None) -> dict[int, list[Decimal]]:
+    """The last two hours of 1-minute closes of each stock, oldest first: one query for all of them.
+
+    Callers pass stocks the viewer may see (positions, watchlist items, movers).
+    """
+    since = (now or timezone.now()) - timedelta(minutes=SPARKLINE_MINUTES)
+    closes: dict[int, list[Decimal]] = {stock_id: [] for stock_id in stock_ids}
+    rows = PriceBar.objects.filter(stock_id__in=stock_ids, interval=BarInterval.MINUTE, start__gte=since)
+    for stock_id, close in rows.order_by("stock_id", "start").values_list("stock_id", "close"):
+        closes[stock_id].append(close)
+    return closes
+
+
+def top_movers(*, viewer, count: int = MOVERS) -> dict[str, list[Stock]]:
+    """The visible stocks that moved most today, up and down, by percentage of the previous close."""
+    change = (F("quote__price") - F("quote__previous_close")) * 100 / F("quote__previous_close")
+    quoted = (
+        stocks_visible(viewer=viewer)
+        .filter(quote__isnull=False, quote__previous_close__gt=0)
+        .select_related("company", "quote")
+        .annotate(move=ExpressionWrapper(change, output_field=DecimalField(max_digits=20, decimal_places=6)))
+    )
+    return {
+        "gainers": list(quoted.filter(move__gt=0).order_by("-move", "symbol")[:count]),
+        "losers": list(quoted.filter(move__lt=0).order_by("move", "symbol")[:count]),
+    }
 
 
 def alert_list(*, viewer, symbol: str | None = None) -> QuerySet[PriceAlert]:

@@ -45,14 +45,25 @@ def _summary(user) -> dict:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     conversations = chat_selectors.conversation_list(viewer=request.user)[:RECENT_CONVERSATIONS]
+    summary = _summary(request.user)
+    watchlists = list(selectors.watchlist_list(viewer=request.user))
+    movers = selectors.top_movers(viewer=request.user)
+    # Every stock on the page gets its sparkline from one query.
+    stocks = [row["position"].stock for row in summary["holdings"]]
+    stocks += [item.stock for watchlist in watchlists for item in watchlist.items.all()]
+    stocks += movers["gainers"] + movers["losers"]
+    closes = selectors.intraday_closes(stock_ids=list({stock.pk for stock in stocks}))
+    for stock in stocks:
+        stock.spark = closes.get(stock.pk, [])
     return render(
         request,
         "trading/dashboard.html",
         {
             "nav": "dashboard",
-            **_summary(request.user),
+            **summary,
             "equity_periods": EQUITY_PERIODS,
-            "watchlists": selectors.watchlist_list(viewer=request.user),
+            "watchlists": watchlists,
+            "movers": movers,
             "conversations": conversations,
         },
     )

@@ -5,6 +5,7 @@ import { localizeTimes, money, percent, price, setUpDown, signedMoney } from "./
 import { getSocket } from "./socket.js";
 import "./alerts.js";
 import "./live-money.js";
+import { followSparklines } from "./sparkline.js";
 
 const socket = getSocket();
 const STATUS_LABELS = { new: "New", filled: "Filled", canceled: "Canceled", expired: "Expired", rejected: "Rejected" };
@@ -65,6 +66,7 @@ function showQuote(quote) {
 const symbols = new Set([...document.querySelectorAll("[data-quote-symbol]")].map((el) => el.dataset.quoteSymbol));
 if (symbols.size) socket.followSymbols([...symbols]);
 socket.on("quote.updated", (frame) => showQuote(frame.quote));
+followSparklines(socket);
 
 // --- orders, fills, cash -------------------------------------------------------------------
 

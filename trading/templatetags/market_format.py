@@ -119,3 +119,33 @@ def breakable(value: object) -> SafeString:
     raw = "" if value is None else str(value)
     marked = _BREAK_BEFORE.sub("\0\\1", _BREAK_AFTER.sub("\\1\0", raw))
     return mark_safe("<wbr>".join(conditional_escape(part) for part in marked.split("\0")))  # noqa: S308 - every part is escaped
+
+
+SPARK_WIDTH, SPARK_HEIGHT = 100, 24
+
+
+@register.simple_tag
+def sparkline(closes: list, symbol: str, change: object = None) -> SafeString | str:
+    """An SVG line of the day's recent closes (``static/js/sparkline.js`` extends it live); the
+    class says whether the stock is up or down on the day."""
+    values = [float(value) for value in closes or []]
+    if len(values) < 2:
+        values = values * 2 if values else []
+    low, high = (min(values), max(values)) if values else (0.0, 0.0)
+    spread = (high - low) or 1.0
+    step = SPARK_WIDTH / max(len(values) - 1, 1)
+    points = " ".join(
+        f"{i * step:.1f},{SPARK_HEIGHT - 1 - (v - low) / spread * (SPARK_HEIGHT - 2):.1f}" for i, v in enumerate(values)
+    )
+    return format_html(
+        '<svg class="sparkline {}" viewBox="0 0 {} {}" width="{}" height="{}" aria-hidden="true" focusable="false" '
+        'data-sparkline="{}" data-values="{}"><polyline points="{}"></polyline></svg>',
+        updown(change),
+        SPARK_WIDTH,
+        SPARK_HEIGHT,
+        SPARK_WIDTH,
+        SPARK_HEIGHT,
+        symbol,
+        ",".join(f"{v:g}" for v in values),
+        points,
+    )

@@ -164,3 +164,19 @@ def test_the_stock_page_sets_an_alert_and_the_header_counts_unread(trader, stock
     assert 'data-notifications-unread="1"' in body
     page.post("/notifications/read/")
     assert 'data-notifications-unread="0"' in page.get("/dashboard/").content.decode()
+
+
+def test_the_dashboard_shows_top_movers_among_visible_stocks_with_sparklines(trader, stock):
+    hidden = new_stock("SECRET", price="10.00")
+    hidden.visible_to_groups.add(Group.objects.create(name="insiders"))
+    bolt = new_stock("BOLT", price="50.00")
+    tick(stock, "110.00")  # +10%
+    tick(bolt, "45.00")  # -10%
+    tick(hidden, "20.00")  # +100%, but not for this viewer
+    services.watchlist_create(owner=trader, name="Mine", symbols=["ACME"])
+    body = client_for(trader).get("/dashboard/").content.decode()
+    movers = body[body.index("data-movers") : body.index("positions-heading")]
+    assert 'data-mover="ACME"' in movers
+    assert 'data-mover="BOLT"' in movers
+    assert "SECRET" not in body
+    assert 'data-sparkline="ACME"' in body
