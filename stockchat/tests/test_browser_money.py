@@ -112,3 +112,42 @@ def test_every_money_figure_moves_with_the_prices_and_equals_the_api(people, tic
                 moved = moved or page.text_content("[data-money=equity]") != first_equity
             assert moved, f"no money figure moved on the {name} page"
             shoot(page, f"money-{name}")
+
+
+def test_the_browser_values_positions_to_the_cent_the_server_does(people, site, browser):
+    # static/js/valuation.js against trading/valuation.py on ties, negatives and 4-place prices.
+    import random
+
+    from trading.valuation import value_account, value_position
+
+    rng = random.Random(20)
+    cases = [(3, "65.5950", "64.0050"), (1, "0.0050", "0.0150"), (7, "12.3456", "12.3444"), (10, "65.59", "65.53")]
+    for _ in range(400):
+        price, previous = rng.randint(1, 99_999_999) / 10_000, rng.randint(1, 9_999_999) / 10_000
+        cases.append((rng.randint(1, 100_000), f"{price:.4f}", f"{previous:.4f}"))
+    with open_page(browser, site, people[0]) as watched:
+        watched.open(f"{site.url}/dashboard/")
+        computed = watched.page.evaluate(
+            """async (cases) => {
+                 const v = await import("/static/js/valuation.js");
+                 const held = cases.map(([quantity, price, previous_close]) => {
+                   const costBasis = v.productCents(quantity, "10.000500");
+                   return { costBasis, ...v.valuePosition({ quantity, costBasis }, { price, previous_close }) };
+                 });
+                 const totals = v.valueAccount(v.cents("12345.67"), held);
+                 const text = v.centsText;
+                 return {
+                   rows: held.map((h) => [text(h.marketValue), text(h.dayChange), text(h.unrealized)]),
+                   equity: text(totals.equity),
+                   day: text(totals.dayChange),
+                 };
+               }""",
+            cases,
+        )
+    expected = [
+        value_position(quantity=q, average_cost=Decimal("10.000500"), price=Decimal(p), previous_close=Decimal(prev))
+        for q, p, prev in cases
+    ]
+    assert computed["rows"] == [[str(e.market_value), str(e.day_change), str(e.unrealized_pnl)] for e in expected]
+    totals = value_account(cash=Decimal("12345.67"), positions=expected)
+    assert (computed["equity"], computed["day"]) == (str(totals.equity), str(totals.day_change))
