@@ -74,7 +74,7 @@ class RandomWalk:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self.prices = dict(prices)
-        # The walk itself, unrounded: a second of real time moves a $100 stock by well under a
+        # The walk itself, unrounded: a second of real time moves a $5 stock by hundredths of a
         # cent, and rounding every step to the cent would freeze it. Ticks carry it rounded.
         self.exact = {symbol: float(price) for symbol, price in self.prices.items()}
         self.params = {symbol: (params or {}).get(symbol, WalkParams()) for symbol in self.prices}

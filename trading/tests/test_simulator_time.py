@@ -45,13 +45,14 @@ def test_fifteen_minutes_move_stocks_by_a_fraction_of_a_percent():
     assert max(abs(r) for r in returns) < 0.01
 
 
-def test_real_time_ticks_still_move_prices_by_cents():
-    # A second moves a $100 stock by a fraction of a cent; the walk adds them up instead of losing them.
-    prices = {f"S{n}": Decimal("100.00") for n in range(20)}
+def test_real_time_ticks_still_move_a_cheap_stock():
+    # A second moves a $5 stock by a few hundredths of a cent: rounded at every step, it would never
+    # move. The walk adds the moves up and only the ticks are rounded.
+    prices = {f"S{n}": Decimal("5.00") for n in range(20)}
     walk = RandomWalk(prices, {s: WalkParams(0.0, 0.30) for s in prices}, seed=3)
-    for _ in range(300):
+    for _ in range(3600):
         walk.step(1)
-    assert sum(1 for s in prices if walk.prices[s] != Decimal("100.00")) >= 15
+    assert sum(1 for s in prices if walk.prices[s] != Decimal("5.00")) >= 15
 
 
 def test_the_minute_history_has_the_live_ticks_volatility_at_any_time_scale():
