@@ -111,6 +111,13 @@ def test_every_money_figure_moves_with_the_prices_and_equals_the_api(people, tic
             if first_equity is not None:
                 moved = moved or page.text_content("[data-money=equity]") != first_equity
             assert moved, f"no money figure moved on the {name} page"
+            if name != "stock":
+                # The equity chart's last point is the live equity.
+                live, shown = page.evaluate(
+                    """() => [document.getElementById("equity-chart").dataset.liveEquity,
+                              document.querySelector("[data-money=equity]").textContent]"""
+                )
+                assert money(live) == shown
             shoot(page, f"money-{name}")
 
 
