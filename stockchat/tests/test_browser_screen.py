@@ -108,7 +108,7 @@ def test_phone_tables_fit_their_boxes_and_addresses_wrap_at_their_seams(people, 
                      .map((el) => el.textContent.trim().slice(0, 40))"""
             )
             assert clipped == [], (path, clipped)
-            shoot(page, f"phone{path.strip('/').replace('/', '-') or 'home'}")
+            shoot(page, f"fits-{path.strip('/').replace('/', '-')}")
         # The company's website breaks only where the template marked a seam (after "/", before ".").
         watched.open(f"{site.url}/stocks/ACME/")
         link = page.locator("a.breakable")
