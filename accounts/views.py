@@ -153,6 +153,10 @@ def account_page(request: HttpRequest) -> HttpResponse:
         summary = trading_selectors.portfolio_summary(viewer=request.user)
     except AccountNotFound:
         summary = None
-    day_change = None if summary is None else summary.equity - summary.last_equity
-    context = {"summary": summary, "day_change": day_change, "local_password": not provider_enabled()}
+    context = {
+        "summary": summary,
+        "day_change": None if summary is None else summary.day_change,
+        "holdings": [] if summary is None else trading_selectors.position_valuations(viewer=request.user),
+        "local_password": not provider_enabled(),
+    }
     return render(request, "accounts/account.html", context)

@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "trading.context_processors.notifications",
             ],
         },
     },
@@ -200,7 +201,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
 # --- Static and media files ---------------------------------------------------------
@@ -340,6 +341,11 @@ STOCKCHAT_FEED_HEARTBEAT_FILE = env_str(ENV, "STOCKCHAT_FEED_HEARTBEAT_FILE")
 # A feed whose last recorded tick is older than this is stale: its container
 # health check fails (and ECS or Docker restarts it) and /readyz reports it.
 STOCKCHAT_FEED_STALE_SECONDS = env_int(ENV, "STOCKCHAT_FEED_STALE_SECONDS", 60, minimum=1)
+# Market seconds per wall-clock second of the simulator: 1 is real time (a day of running is a
+# trading day), more runs a demo faster. The demo's minute history is drawn at the same scale.
+STOCKCHAT_MARKET_TIME_SCALE = env_float(ENV, "STOCKCHAT_MARKET_TIME_SCALE", 1.0)
+if not 0 < STOCKCHAT_MARKET_TIME_SCALE <= 3600:
+    raise ImproperlyConfigured("STOCKCHAT_MARKET_TIME_SCALE must be above 0 and at most 3600.")
 
 # --- stockchat ----------------------------------------------------------------------
 # Cash a new paper-trading account opens with, in the account currency.

@@ -203,7 +203,7 @@ class OrderAdmin(ReadOnlyAdmin):
             except ServiceError:
                 continue
             cancelled += 1
-        self.message_user(request, f"Cancelled {cancelled} order(s).")
+        self.message_user(request, f"Canceled {cancelled} order(s).")
 
 
 @admin.register(Fill)

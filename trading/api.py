@@ -47,6 +47,7 @@ from trading.models import (
     Watchlist,
 )
 from trading.services.common import MAX_ORDER_QUANTITY, PRICE_STEP
+from trading.valuation import value_held
 
 INVALID_QUERY = "invalid_query"
 CENT = Decimal("0.01")
@@ -190,22 +191,21 @@ class PositionSerializer(serializers.ModelSerializer):
         return position.quantity - position.reserved_quantity
 
     def get_cost_basis(self, position: Position) -> str:
-        return str((position.quantity * position.average_cost).quantize(CENT))
+        return str(value_held(position).cost_basis)
 
     def get_current_price(self, position: Position) -> str | None:
         quote = _quote_of(position.stock)
         return None if quote is None else str(quote.price)
 
     def get_market_value(self, position: Position) -> str:
-        return str(selectors.position_market_value(position))
+        return str(value_held(position).market_value)
 
     def get_unrealized_pnl(self, position: Position) -> str:
-        value = selectors.position_market_value(position)
-        return str(value - (position.quantity * position.average_cost).quantize(CENT))
+        return str(value_held(position).unrealized_pnl)
 
     def get_change_today(self, position: Position) -> str | None:
-        quote = _quote_of(position.stock)
-        return None if quote is None else str((position.quantity * quote.change).quantize(CENT))
+        change = value_held(position).day_change
+        return None if change is None else str(change)
 
 
 class FillBriefSerializer(serializers.Serializer):
@@ -364,7 +364,7 @@ class OrderDetailView(GenericAPIView):
 
     @extend_schema(responses={200: OrderSerializer})
     def delete(self, request: Request, order_id: int) -> Response:
-        """Cancel an open order; the answer is the cancelled order (200, not 204: clients read its final state)."""
+        """Cancel an open order; the answer is the canceled order (200, not 204: clients read its final state)."""
         order = services.order_cancel(user=request.user, order_id=order_id)
         return Response(OrderSerializer(order).data)
 

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from stockchat.inputs import register_id_converter
-from trading import api
+from trading import api, api_alerts
 
 register_id_converter()  # <id:...>: ASCII digits within bigint, anything else is a 404
 
@@ -20,6 +20,12 @@ urlpatterns = [
     path("assets/<str:symbol>", api.StockDetailView.as_view(), name="api-asset"),
     path("assets/<str:symbol>/bars", api.BarListView.as_view(), name="api-bars"),
     path("assets/<str:symbol>/quote", api.QuoteView.as_view(), name="api-quote"),
+    path("alerts", api_alerts.AlertListView.as_view(), name="api-alerts"),
+    path("alerts/<id:alert_id>", api_alerts.AlertDetailView.as_view(), name="api-alert"),
+    path("alerts/<id:alert_id>/rearm", api_alerts.AlertRearmView.as_view(), name="api-alert-rearm"),
+    path("notifications", api_alerts.NotificationListView.as_view(), name="api-notifications"),
+    path("notifications/unread", api_alerts.NotificationUnreadView.as_view(), name="api-notifications-unread"),
+    path("notifications/read", api_alerts.NotificationReadView.as_view(), name="api-notifications-read"),
     path("watchlists", api.WatchlistListView.as_view(), name="api-watchlists"),
     path("watchlists/<id:watchlist_id>", api.WatchlistDetailView.as_view(), name="api-watchlist"),
     path("watchlists/<id:watchlist_id>/items", api.WatchlistItemListView.as_view(), name="api-watchlist-items"),

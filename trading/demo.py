@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -25,6 +26,7 @@ from django.utils import timezone
 from accounts.demo import DEMO_ADMIN, DEMO_TRADERS
 from trading import services
 from trading.market.listing import ListingFileError, read_listing_file
+from trading.market.simulator import minute_volatility
 from trading.models import BarInterval, Order, PriceBar, Quote, Stock
 
 LISTING_FILE = Path(__file__).resolve().parent / "data" / "listing.csv"
@@ -106,7 +108,8 @@ def demo_bars(company: DemoSeries, stock: Stock, now: datetime) -> list[PriceBar
     """A year of weekday daily bars ending yesterday, then minute bars up to ``now``."""
     rng = random.Random(f"stockchat-demo-{company.symbol}")  # noqa: S311 (a seeded, repeatable walk)
     daily_sigma = company.volatility / math.sqrt(252)
-    minute_sigma = company.volatility / math.sqrt(252 * 390)
+    # Drawn as the live feed will draw its ticks (same volatility, same time scale): no seam.
+    minute_sigma = minute_volatility(company.volatility, settings.STOCKCHAT_MARKET_TIME_SCALE)
     bars: list[PriceBar] = []
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     price = company.price

@@ -22,7 +22,7 @@ from stockchat.realtime.publish import publish_many_on_commit, publish_on_commit
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from trading.models import Account, Fill, Order, Quote
+    from trading.models import Account, Fill, Notification, Order, Quote
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ ORDER_UPDATED = "order.updated"
 FILL_CREATED = "fill.created"
 ACCOUNT_UPDATED = "account.updated"
 QUOTE_UPDATED = "quote.updated"
+ALERT_TRIGGERED = "alert.triggered"
+NOTIFICATIONS_READ = "notifications.read"
 
 
 def price_group(symbol: str) -> str:
@@ -135,3 +137,28 @@ def quotes_recorded(quotes: list[tuple[Quote, str]]) -> None:
         group = price_group(symbol)
         messages.append(hub_event(group, quote_payload(quote, symbol), conflate=group))
     publish_many_on_commit(messages)
+
+
+def alert_payload(notification: Notification, unread: int) -> dict[str, Any]:
+    return {
+        "type": ALERT_TRIGGERED,
+        "v": EVENT_VERSION,
+        "notification": {
+            "id": notification.pk,
+            "alert_id": notification.alert_id,
+            "symbol": notification.symbol,
+            "text": notification.text,
+            "created_at": _time(notification.created_at),
+        },
+        "unread": unread,
+    }
+
+
+def alerts_fired(fired: list[tuple[Notification, int]]) -> None:
+    """One frame per fired alert to its owner's sockets, with their unread count, after the commit."""
+    publish_many_on_commit([hub_event(user_group(n.user_id), alert_payload(n, unread)) for n, unread in fired])
+
+
+def notifications_read(*, user_id: int) -> None:
+    """Every tab of the user clears its unread count."""
+    send_on_commit(user_group(user_id), {"type": NOTIFICATIONS_READ, "v": EVENT_VERSION, "unread": 0})

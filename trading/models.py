@@ -266,7 +266,7 @@ class OrderType(models.TextChoices):
 
 class TimeInForce(models.TextChoices):
     DAY = "day", "Day"
-    GTC = "gtc", "Good till cancelled"
+    GTC = "gtc", "Good till canceled"
 
 
 class OrderStatus(models.TextChoices):
@@ -426,3 +426,61 @@ class MarketFeedLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AlertCondition(models.TextChoices):
+    ABOVE = "above", "Price at or above"
+    BELOW = "below", "Price at or below"
+    DAY_MOVE = "day_move", "Day move of at least (%)"
+
+
+class PriceAlert(models.Model):
+    """ "Tell me when ACME goes above 120": armed until a tick meets it, then fired once.
+
+    ``threshold`` is a price for ``above``/``below`` and a percentage (either way) for
+    ``day_move``. A fired alert stays, disarmed, until its owner re-arms it.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="price_alerts")
+    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="+")
+    condition = models.CharField(max_length=10, choices=AlertCondition.choices)
+    threshold = models.DecimalField(**PRICE)
+    armed = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    triggered_at = models.DateTimeField(null=True, blank=True)
+    triggered_price = models.DecimalField(**PRICE, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # The feed's one query per tick reads armed alerts of the ticked stocks only.
+            models.Index(fields=["stock", "condition", "threshold"], condition=Q(armed=True), name="price_alert_armed"),
+            models.Index(fields=["user", "-id"], name="price_alert_user"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(threshold__gt=0), name="price_alert_threshold_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stock_id} {self.condition} {self.threshold}"
+
+
+class Notification(models.Model):
+    """Something the user was told live (a fired alert), kept so the list and its unread count survive a reload."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    alert = models.ForeignKey(PriceAlert, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    symbol = models.CharField(max_length=12)
+    text = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="notification_user"),
+            models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.text}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from stockchat.errors import NotFound
@@ -25,15 +25,18 @@ from trading.models import (
     BarInterval,
     Fill,
     LedgerEntry,
+    Notification,
     Order,
     OrderStatus,
     Position,
+    PriceAlert,
     PriceBar,
     Quote,
     Stock,
     Watchlist,
     WatchlistItem,
 )
+from trading.valuation import to_cents, value_account, value_held
 
 __all__ = ["NotFound"]
 
@@ -42,6 +45,7 @@ ORDER_NOT_FOUND = "order_not_found"
 POSITION_NOT_FOUND = "position_not_found"
 WATCHLIST_NOT_FOUND = "watchlist_not_found"
 ACCOUNT_NOT_FOUND = "account_not_found"
+ALERT_NOT_FOUND = "alert_not_found"
 MAX_BARS = 10_000
 
 
@@ -60,6 +64,19 @@ def stocks_visible(*, viewer) -> QuerySet[Stock]:
         return stocks.filter(~restricted)
     shared = Exists(through.objects.filter(stock_id=OuterRef("pk"), group__user=viewer))
     return stocks.filter(~restricted | shared)
+
+
+def stock_visible_to_owner(*, stock_field: str = "stock_id", user_field: str = "user_id") -> Q:
+    """A filter on rows that pair a stock and a user (alerts): the user may still see the stock.
+
+    The same rule as ``stocks_visible``, evaluated in the query for each row's own user, so one
+    query can ask it of thousands of users at once.
+    """
+    through = Stock.visible_to_groups.through
+    restricted = Exists(through.objects.filter(stock_id=OuterRef(stock_field)))
+    shared = Exists(through.objects.filter(stock_id=OuterRef(stock_field), group__user=OuterRef(user_field)))
+    staff = Q(**{f"{user_field.removesuffix('_id')}__is_staff": True})
+    return ~restricted | shared | staff
 
 
 def stock_list(*, viewer, search: str | None = None, sector: str | None = None) -> QuerySet[Stock]:
@@ -203,6 +220,67 @@ def watchlist_get(*, viewer, watchlist_id: object) -> Watchlist:
     return watchlist
 
 
+SPARKLINE_MINUTES = 120
+MOVERS = 3
+
+
+def intraday_closes(*, stock_ids: list[int], now: datetime | None = None) -> dict[int, list[Decimal]]:
+    """The last two hours of 1-minute closes of each stock, oldest first: one query for all of them.
+
+    Callers pass stocks the viewer may see (positions, watchlist items, movers).
+    """
+    since = (now or timezone.now()) - timedelta(minutes=SPARKLINE_MINUTES)
+    closes: dict[int, list[Decimal]] = {stock_id: [] for stock_id in stock_ids}
+    rows = PriceBar.objects.filter(stock_id__in=stock_ids, interval=BarInterval.MINUTE, start__gte=since)
+    for stock_id, close in rows.order_by("stock_id", "start").values_list("stock_id", "close"):
+        closes[stock_id].append(close)
+    return closes
+
+
+def top_movers(*, viewer, count: int = MOVERS) -> dict[str, list[Stock]]:
+    """The visible stocks that moved most today, up and down, by percentage of the previous close."""
+    change = (F("quote__price") - F("quote__previous_close")) * 100 / F("quote__previous_close")
+    quoted = (
+        stocks_visible(viewer=viewer)
+        .filter(quote__isnull=False, quote__previous_close__gt=0)
+        .select_related("company", "quote")
+        .annotate(move=ExpressionWrapper(change, output_field=DecimalField(max_digits=20, decimal_places=6)))
+    )
+    return {
+        "gainers": list(quoted.filter(move__gt=0).order_by("-move", "symbol")[:count]),
+        "losers": list(quoted.filter(move__lt=0).order_by("move", "symbol")[:count]),
+    }
+
+
+def alert_list(*, viewer, symbol: str | None = None) -> QuerySet[PriceAlert]:
+    """The viewer's price alerts, newest first; alerts of stocks the viewer can no longer see are left out."""
+    alerts = PriceAlert.objects.filter(user=viewer, stock__in=stocks_visible(viewer=viewer)).select_related("stock")
+    if symbol:
+        alerts = alerts.filter(stock__symbol=str(symbol).upper())
+    return alerts.order_by("-id")
+
+
+def alert_get(*, viewer, alert_id: object) -> PriceAlert:
+    try:
+        alert_id = int(alert_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such alert.", code=ALERT_NOT_FOUND) from None
+    alert = alert_list(viewer=viewer).filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound("No such alert.", code=ALERT_NOT_FOUND)
+    return alert
+
+
+def notification_list(*, viewer) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=viewer).order_by("-id")
+
+
+def notification_unread_count(*, viewer) -> int:
+    if not viewer.is_authenticated:
+        return 0
+    return Notification.objects.filter(user=viewer, read_at__isnull=True).count()
+
+
 @dataclass(frozen=True)
 class PortfolioSummary:
     cash: Decimal
@@ -213,34 +291,36 @@ class PortfolioSummary:
     last_equity: Decimal
     unrealized_pnl: Decimal
     realized_pnl: Decimal
+    day_change: Decimal
 
 
 def position_market_value(position: Position) -> Decimal:
-    quote = getattr(position.stock, "quote", None)
-    price = quote.price if quote is not None else position.average_cost
-    return (position.quantity * price).quantize(Decimal("0.01"))
+    return value_held(position).market_value
+
+
+def position_valuations(*, viewer) -> list[dict]:
+    """The viewer's open positions, each as ``{"position", "quote", "value"}`` with its ``PositionValuation``."""
+    return [
+        {"position": position, "quote": getattr(position.stock, "quote", None), "value": value_held(position)}
+        for position in position_list(viewer=viewer)
+    ]
 
 
 def portfolio_summary(*, viewer) -> PortfolioSummary:
+    """The account's figures at the current quotes, by ``trading.valuation``'s rules."""
     account = account_get(viewer=viewer)
-    positions = list(position_list(viewer=viewer))
-    market_value = sum((position_market_value(p) for p in positions), Decimal("0"))
-    cost = sum(((p.quantity * p.average_cost).quantize(Decimal("0.01")) for p in positions), Decimal("0"))
-    previous_value = Decimal("0")
-    for p in positions:
-        quote = getattr(p.stock, "quote", None)
-        price = quote.previous_close if quote is not None else p.average_cost
-        previous_value += (p.quantity * price).quantize(Decimal("0.01"))
+    totals = value_account(cash=account.cash, positions=[value_held(p) for p in position_list(viewer=viewer)])
     realized = sum(Position.objects.filter(account=account).values_list("realized_pnl", flat=True), Decimal("0"))
     return PortfolioSummary(
         cash=account.cash,
         reserved=account.reserved,
         buying_power=account.buying_power,
-        long_market_value=market_value,
-        equity=account.cash + market_value,
-        last_equity=account.cash + previous_value,
-        unrealized_pnl=market_value - cost,
+        long_market_value=totals.long_market_value,
+        equity=totals.equity,
+        last_equity=totals.last_equity,
+        unrealized_pnl=totals.unrealized_pnl,
         realized_pnl=realized,
+        day_change=totals.day_change,
     )
 
 
@@ -286,9 +366,11 @@ def portfolio_history(*, viewer, days: int = 30) -> list[PortfolioPoint]:
             if (stock_id, day) in closes:
                 last_close[stock_id] = closes[(stock_id, day)]
         if day >= first and (entry_index or fill_index):
+            # Each holding rounded to the cent as trading.valuation does, so today's point is the live equity.
             value = sum(
-                (qty * last_close.get(stock_id, Decimal("0")) for stock_id, qty in holdings.items()), Decimal("0")
+                (to_cents(qty * last_close.get(stock_id, Decimal("0"))) for stock_id, qty in holdings.items()),
+                Decimal("0"),
             )
-            points.append(PortfolioPoint(day=day, cash=cash, equity=(cash + value).quantize(Decimal("0.01"))))
+            points.append(PortfolioPoint(day=day, cash=cash, equity=cash + value))
         day += timedelta(days=1)
     return points

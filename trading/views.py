@@ -23,7 +23,8 @@ from stockchat.errors import NotFound, ServiceError
 from stockchat.input_middleware import form_text_checked
 from trading import selectors, services
 from trading.forms import OrderTicketForm
-from trading.models import BarInterval, Company, OrderSide
+from trading.models import AlertCondition, BarInterval, Company, OrderSide
+from trading.valuation import to_cents, value_held
 
 RECENT_CONVERSATIONS = 5
 HISTORY_ROWS = 100
@@ -36,41 +37,34 @@ def _summary(user) -> dict:
     try:
         summary = selectors.portfolio_summary(viewer=user)
     except NotFound:
-        return {"summary": None, "day_change": None}
-    return {"summary": summary, "day_change": summary.equity - summary.last_equity}
-
-
-def _position_rows(user) -> list[dict]:
-    rows = []
-    for position in selectors.position_list(viewer=user):
-        quote = getattr(position.stock, "quote", None)
-        value = selectors.position_market_value(position)
-        cost = (position.quantity * position.average_cost).quantize(Decimal("0.01"))
-        rows.append(
-            {
-                "position": position,
-                "quote": quote,
-                "market_value": value,
-                "cost": cost,
-                "unrealized": value - cost,
-                "day_change": None if quote is None else (quote.change * position.quantity).quantize(Decimal("0.01")),
-            }
-        )
-    return rows
+        return {"summary": None, "day_change": None, "holdings": []}
+    holdings = selectors.position_valuations(viewer=user)
+    return {"summary": summary, "day_change": summary.day_change, "holdings": holdings}
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     conversations = chat_selectors.conversation_list(viewer=request.user)[:RECENT_CONVERSATIONS]
+    summary = _summary(request.user)
+    watchlists = list(selectors.watchlist_list(viewer=request.user))
+    movers = selectors.top_movers(viewer=request.user)
+    # Every stock on the page gets its sparkline from one query.
+    stocks = [row["position"].stock for row in summary["holdings"]]
+    stocks += [item.stock for watchlist in watchlists for item in watchlist.items.all()]
+    stocks += movers["gainers"] + movers["losers"]
+    closes = selectors.intraday_closes(stock_ids=list({stock.pk for stock in stocks}))
+    for stock in stocks:
+        stock.spark = closes.get(stock.pk, [])
     return render(
         request,
         "trading/dashboard.html",
         {
             "nav": "dashboard",
-            **_summary(request.user),
-            "positions": _position_rows(request.user),
-            "watchlists": selectors.watchlist_list(viewer=request.user),
+            **summary,
+            "equity_periods": EQUITY_PERIODS,
+            "watchlists": watchlists,
+            "movers": movers,
             "conversations": conversations,
         },
     )
@@ -114,6 +108,7 @@ def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: d
         position = selectors.position_get(viewer=request.user, symbol=stock.symbol)
     except NotFound:
         position = None
+    holding = None if position is None else {"position": position, "value": value_held(position)}
     context = {
         "nav": "stocks",
         "stock": stock,
@@ -122,9 +117,12 @@ def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: d
         "form": form,
         "review": review,
         "position": position,
+        "holding": holding,
         "open_orders": selectors.order_list(viewer=request.user, status="open", symbol=stock.symbol)[:HISTORY_ROWS],
         "intervals": BarInterval.choices,
         "room": chat_selectors.stock_room_of(viewer=request.user, stock_id=stock.pk),
+        "alerts": selectors.alert_list(viewer=request.user, symbol=stock.symbol),
+        "alert_conditions": AlertCondition.choices,
         **_watchlist_choices(request.user, stock),
     }
     if context["room"] is not None:
@@ -153,7 +151,7 @@ def _estimate(stock, data: dict) -> Decimal | None:
     if price is None:
         quote = getattr(stock, "quote", None)
         price = quote.price if quote is not None else None
-    return None if price is None else (price * data["quantity"]).quantize(Decimal("0.01"))
+    return None if price is None else to_cents(price * data["quantity"])
 
 
 def _order_request(stock, data: dict) -> dict:
@@ -225,7 +223,7 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, f"Order {order.pk} cancelled.")
+        messages.success(request, f"Order {order.pk} canceled.")
     if request.POST.get("next") == "portfolio":
         return redirect("portfolio")
     return redirect("stock_detail", symbol=order.stock.symbol)
@@ -240,7 +238,6 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         {
             "nav": "portfolio",
             **_summary(request.user),
-            "positions": _position_rows(request.user),
             "orders": selectors.order_list(viewer=request.user)[:HISTORY_ROWS],
             "activity": selectors.activity_list(viewer=request.user)[:HISTORY_ROWS],
             "equity_periods": EQUITY_PERIODS,
@@ -380,3 +377,77 @@ def watchlist_item_remove(request: HttpRequest, watchlist_id: int, symbol: str) 
     else:
         messages.success(request, f"{symbol.upper()} removed from {watchlist.name!r}.")
     return _watchlist_back(request)
+
+
+# --- price alerts and notifications ------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def alert_create(request: HttpRequest, symbol: str) -> HttpResponse:
+    stock = _stock_or_404(request.user, symbol)
+    try:
+        alert = services.alert_create(
+            user=request.user,
+            symbol=stock.symbol,
+            condition=request.POST.get("condition", ""),
+            threshold=request.POST.get("threshold", "").strip(),
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(
+            request,
+            f"Alert set: {stock.symbol} {alert.get_condition_display().lower()} {alert.threshold.normalize():f}.",
+        )
+    return redirect("stock_detail", symbol=stock.symbol)
+
+
+def _alert_back(request: HttpRequest, alert) -> HttpResponse:
+    if request.POST.get("next") == "stock":
+        return redirect("stock_detail", symbol=alert.stock.symbol)
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def alert_delete(request: HttpRequest, alert_id: int) -> HttpResponse:
+    try:
+        alert = selectors.alert_get(viewer=request.user, alert_id=alert_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from None
+    services.alert_delete(user=request.user, alert_id=alert.pk)
+    messages.success(request, f"Alert on {alert.stock.symbol} deleted.")
+    return _alert_back(request, alert)
+
+
+@login_required
+@require_POST
+def alert_rearm(request: HttpRequest, alert_id: int) -> HttpResponse:
+    try:
+        alert = services.alert_rearm(user=request.user, alert_id=alert_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from None
+    messages.success(request, f"Alert on {alert.stock.symbol} armed again.")
+    return _alert_back(request, alert)
+
+
+@login_required
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "trading/notifications.html",
+        {
+            "nav": "alerts",
+            "notifications": selectors.notification_list(viewer=request.user)[:HISTORY_ROWS],
+            "alerts": selectors.alert_list(viewer=request.user)[:HISTORY_ROWS],
+        },
+    )
+
+
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    services.notifications_mark_read(user=request.user)
+    return redirect("notifications")

@@ -1,6 +1,7 @@
 // The stock page's candlestick chart: bars from the API, an interval switch, and the
 // last bar moved by every live quote. Needs the vendored lightweight-charts (global).
 
+import { chartTheme } from "./format.js";
 import { getSocket } from "./socket.js";
 
 const holder = document.getElementById("price-chart");
@@ -10,20 +11,21 @@ const SECONDS = { "1m": 60, "1d": 86400 };
 
 if (holder && charts) {
   const symbol = holder.dataset.symbol;
+  const theme = chartTheme();
   const chart = charts.createChart(holder, {
     autoSize: true,
     // The on-chart logo injects an inline <style>, which the Content-Security-Policy refuses;
     // the template credits TradingView under the chart instead, as the license asks.
-    layout: { background: { color: "#ffffff" }, textColor: "#17202a", attributionLogo: false },
-    grid: { vertLines: { color: "#eef1f5" }, horzLines: { color: "#eef1f5" } },
+    layout: { background: { color: theme.background }, textColor: theme.text, attributionLogo: false },
+    grid: { vertLines: { color: theme.grid }, horzLines: { color: theme.grid } },
     timeScale: { timeVisible: true, secondsVisible: false },
   });
   const series = chart.addSeries(charts.CandlestickSeries, {
-    upColor: "#0a7a3d",
-    downColor: "#b3261e",
+    upColor: theme.up,
+    downColor: theme.down,
     borderVisible: false,
-    wickUpColor: "#0a7a3d",
-    wickDownColor: "#b3261e",
+    wickUpColor: theme.up,
+    wickDownColor: theme.down,
   });
   let interval = "1d";
   let last = null;

@@ -68,3 +68,17 @@ export function timeElement(iso) {
   element.textContent = localTime(iso);
   return element;
 }
+
+// The charts' colours, from the stylesheet's custom properties, so they follow the light or dark theme.
+export function chartTheme() {
+  const style = getComputedStyle(document.documentElement);
+  const read = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
+  return {
+    background: read("--card", "#ffffff"),
+    text: read("--fg", "#17202a"),
+    grid: read("--grid", "#eef1f5"),
+    accent: read("--accent", "#0b5cad"),
+    up: read("--up", "#0a7a3d"),
+    down: read("--down", "#b3261e"),
+  };
+}

@@ -3,24 +3,41 @@
 
 import { localizeTimes, money, percent, price, setUpDown, signedMoney } from "./format.js";
 import { getSocket } from "./socket.js";
+import "./alerts.js";
+import "./live-money.js";
+import { followSparklines } from "./sparkline.js";
 
 const socket = getSocket();
-const STATUS_TEXT = { online: "Live", offline: "Offline, reconnecting…", connecting: "Connecting…", "signed-out": "Signed out" };
 const STATUS_LABELS = { new: "New", filled: "Filled", canceled: "Canceled", expired: "Expired", rejected: "Rejected" };
+// A socket that is back within this long was never worth a red badge (a page load, a server restart).
+const OFFLINE_GRACE_MS = 2000;
 
 // Times as the reader's clock reads them, in the form live ones are added in.
 localizeTimes();
 
+// The badge appears only when the socket has been down for more than a moment; <html data-socket>
+// always says the socket's state (the browser tests wait on it).
 const indicator = document.getElementById("connection-status");
-if (indicator) {
-  socket.onStatus((status) => {
-    if (!status) return;
-    indicator.hidden = false;
-    indicator.textContent = STATUS_TEXT[status] || status;
+let downSince = null;
+socket.onStatus((status) => {
+  if (!status) return;
+  document.documentElement.dataset.socket = status;
+  if (!indicator) return;
+  if (status === "online" || status === "signed-out") {
+    window.clearTimeout(downSince);
+    downSince = null;
+    indicator.hidden = status === "online";
     indicator.dataset.status = status;
-    indicator.classList.toggle("online", status === "online");
-  });
-}
+    indicator.textContent = status === "online" ? "Live" : "Signed out";
+    return;
+  }
+  if (downSince !== null || !indicator.hidden) return;
+  downSince = window.setTimeout(() => {
+    indicator.hidden = false;
+    indicator.dataset.status = "offline";
+    indicator.textContent = "Offline, reconnecting…";
+  }, OFFLINE_GRACE_MS);
+});
 
 // --- prices -------------------------------------------------------------------------------
 
@@ -49,6 +66,7 @@ function showQuote(quote) {
 const symbols = new Set([...document.querySelectorAll("[data-quote-symbol]")].map((el) => el.dataset.quoteSymbol));
 if (symbols.size) socket.followSymbols([...symbols]);
 socket.on("quote.updated", (frame) => showQuote(frame.quote));
+followSparklines(socket);
 
 // --- orders, fills, cash -------------------------------------------------------------------
 

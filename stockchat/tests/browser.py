@@ -15,7 +15,7 @@ PASSWORD = "correct-horse-9"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 XSS = '<script>alert("boom")</script><img src=x onerror="alert(1)">'
-ONLINE = "#connection-status[data-status=online]"
+ONLINE = "html[data-socket=online]"
 OFFLINE = "#connection-status[data-status=offline]"
 
 
@@ -25,7 +25,12 @@ class Site:
     def __init__(self, feed: str = "off") -> None:
         # DEBUG on, as `make run` serves it: WhiteNoise then serves static files from the source tree.
         self.env = app_environment(
-            DJANGO_DEBUG="true", STOCKCHAT_MARKET_FEED=feed, STOCKCHAT_MARKET_FEED_INTERVAL="0.2"
+            DJANGO_DEBUG="true",
+            STOCKCHAT_MARKET_FEED=feed,
+            STOCKCHAT_MARKET_FEED_INTERVAL="0.2",
+            # Accelerated (docs/configuration.md): at real time a tick moves a $100 stock by a fraction
+            # of a cent, and the tests wait for prices that visibly move.
+            STOCKCHAT_MARKET_TIME_SCALE="600",
         )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -69,7 +69,7 @@ def test_order_ticket_errors_then_place_and_cancel_a_limit_order(people, site, b
         row = page.locator("tr[data-order-id]")
         assert row.locator("[data-order-field=status]").inner_text() == "New"
         row.locator("button:has-text('Cancel')").click()
-        page.wait_for_selector("text=cancelled.")
+        page.wait_for_selector("text=canceled.")
         assert page.locator("tr[data-order-id]").count() == 0
         assert "No open orders." in page.inner_text("#open-orders-heading + *")
 
@@ -185,7 +185,7 @@ def test_an_order_cancelled_in_one_tab_updates_in_the_other(people, site, browse
             watched.page.goto(f"{site.url}/portfolio/")
             watched.page.wait_for_selector(ONLINE)
         first.page.locator(f"tr[data-order-id='{order.pk}'] button:has-text('Cancel')").click()
-        first.page.wait_for_selector("text=cancelled.")
+        first.page.wait_for_selector("text=canceled.")
         status = second.page.locator(f"tr[data-order-id='{order.pk}'] [data-order-field=status]")
         second.page.wait_for_function(
             "id => document.querySelector(`tr[data-order-id='${id}'] [data-order-field=status]`)"

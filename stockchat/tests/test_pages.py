@@ -2,6 +2,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client, override_settings
 
+from trading.models import TimeInForce
+from trading.tests.conftest import new_stock
+
 pytestmark = pytest.mark.django_db
 
 
@@ -44,3 +47,17 @@ def test_production_static_files_use_hashed_names(tmp_path, settings):
         body = Client().get("/").content.decode()
     assert "/static/css/stockchat." in body
     assert 'href="/static/css/stockchat.css"' not in body
+
+
+def test_the_admin_has_the_sites_favicon(client):
+    body = client.get("/admin/login/").content.decode()
+    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in body
+
+
+def test_one_spelling_of_canceled_on_the_pages(client, make_user):
+    assert TimeInForce.GTC.label == "Good till canceled"
+    client.force_login(make_user("alice"))
+    new_stock("ACME")
+    body = client.get("/stocks/ACME/").content.decode()
+    assert "cancelled" not in body.lower()
+    assert "Good till canceled" in body

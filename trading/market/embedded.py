@@ -29,7 +29,14 @@ class EmbeddedMarketFeed:
 
     async def __call__(self, scope, receive, send):
         if self.runner is None and settings.STOCKCHAT_MARKET_FEED == "embedded":
-            self.runner = FeedRunner(SimulatedFeed(FeedSettings(interval=settings.STOCKCHAT_MARKET_FEED_INTERVAL)))
+            self.runner = FeedRunner(
+                SimulatedFeed(
+                    FeedSettings(
+                        interval=settings.STOCKCHAT_MARKET_FEED_INTERVAL,
+                        time_scale=settings.STOCKCHAT_MARKET_TIME_SCALE,
+                    )
+                )
+            )
             logger.info("starting the embedded market feed (%s)", self.runner.holder)
             spawn(self.runner.run(self.stop), name="embedded-market-feed")
         return await self.app(scope, receive, send)

@@ -37,7 +37,7 @@ STOCK_REFRESH_SECONDS = 60.0
 @dataclass(frozen=True)
 class FeedSettings:
     interval: float = 1.0  # seconds between ticks
-    time_scale: float = 60.0  # market seconds per wall-clock second
+    time_scale: float = 1.0  # market seconds per wall-clock second (1: real time)
     seed: int | None = None
     lease_seconds: float | None = None  # default: five ticks, at least 5 s
 

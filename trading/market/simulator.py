@@ -2,8 +2,15 @@
 
 Each stock moves with its own drift and volatility, estimated from its recent
 daily bars when it has enough of them (annualised, as traders quote them), and
-from a default otherwise. ``time_scale`` compresses market time so that a demo
-moves visibly: at 60, one second of wall-clock time is one minute of trading.
+from a default otherwise.
+
+Time is honest: the simulated market trades around the clock, and a calendar day
+of running is one trading day (252 a year), so over a day of running a stock's
+day change has a real stock's daily spread (about 2% at 30% volatility).
+``time_scale`` (``STOCKCHAT_MARKET_TIME_SCALE``, default 1: real time) runs the
+market faster for a demo: at 60, one wall-clock minute is an hour of trading.
+The demo's 1-minute history is drawn with ``minute_volatility`` at the same
+scale, so there is no seam where live ticks begin.
 """
 
 from __future__ import annotations
@@ -15,13 +22,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-TRADING_SECONDS_PER_YEAR = 252 * 6.5 * 3600
+MARKET_SECONDS_PER_YEAR = 252 * 24 * 3600
 DEFAULT_VOLATILITY = 0.30
 DEFAULT_DRIFT = 0.05
 # Bounds keep a freak history (or a CSV typo) from producing a wild walk.
 MIN_VOLATILITY, MAX_VOLATILITY = 0.05, 1.50
 MIN_PRICE = Decimal("0.01")
 CENT = Decimal("0.01")
+
+
+def minute_volatility(annual_volatility: float, time_scale: float = 1.0) -> float:
+    """The standard deviation of a 1-minute log return, as the walk draws it at ``time_scale``."""
+    return annual_volatility * math.sqrt(60 * time_scale / MARKET_SECONDS_PER_YEAR)
 
 
 @dataclass(frozen=True)
@@ -57,28 +69,34 @@ class RandomWalk:
         params: Mapping[str, WalkParams] | None = None,
         *,
         seed: int | None = None,
-        time_scale: float = 60.0,
+        time_scale: float = 1.0,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self.prices = dict(prices)
+        # The walk itself, unrounded: a second of real time moves a $5 stock by hundredths of a
+        # cent, and rounding every step to the cent would freeze it. Ticks carry it rounded.
+        self.exact = {symbol: float(price) for symbol, price in self.prices.items()}
         self.params = {symbol: (params or {}).get(symbol, WalkParams()) for symbol in self.prices}
         self.time_scale = time_scale
         self._random = random.Random(seed)  # noqa: S311 - a simulation, not security
 
     def add(self, symbol: str, price: Decimal, params: WalkParams | None = None) -> None:
         self.prices[symbol] = price
+        self.exact[symbol] = float(price)
         self.params[symbol] = params or WalkParams()
 
     def step(self, seconds: float) -> list[Tick]:
         """Advance every stock by ``seconds`` of wall-clock time; one tick per stock."""
-        dt = seconds * self.time_scale / TRADING_SECONDS_PER_YEAR
+        dt = seconds * self.time_scale / MARKET_SECONDS_PER_YEAR
         ticks = []
-        for symbol, price in self.prices.items():
+        for symbol in self.prices:
             p = self.params[symbol]
             shock = self._random.gauss(0.0, 1.0)
             factor = math.exp((p.drift - p.volatility**2 / 2) * dt + p.volatility * math.sqrt(dt) * shock)
-            new_price = max((price * Decimal(repr(factor))).quantize(CENT, rounding=ROUND_HALF_UP), MIN_PRICE)
+            exact = max(self.exact[symbol] * factor, float(MIN_PRICE))
+            self.exact[symbol] = exact
+            new_price = max(Decimal(repr(exact)).quantize(CENT, rounding=ROUND_HALF_UP), MIN_PRICE)
             self.prices[symbol] = new_price
             # Volume grows with the size of the move, like real tape.
             volume = int(self._random.expovariate(1 / 400) * (1 + 50 * abs(factor - 1)))

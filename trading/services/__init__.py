@@ -8,6 +8,7 @@ circle, and schedules its events on commit.
 from __future__ import annotations
 
 from trading.services.accounts import account_credit, account_open, account_withdraw
+from trading.services.alerts import alert_create, alert_delete, alert_rearm, notifications_mark_read
 from trading.services.execution import order_execute
 from trading.services.listing import ListingImportResult, listing_import
 from trading.services.market import PriceTick, quote_record, quotes_record, stock_set_halted
@@ -26,7 +27,11 @@ __all__ = [
     "account_credit",
     "account_open",
     "account_withdraw",
+    "alert_create",
+    "alert_delete",
+    "alert_rearm",
     "listing_import",
+    "notifications_mark_read",
     "order_cancel",
     "order_check",
     "order_execute",

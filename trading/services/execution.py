@@ -131,7 +131,7 @@ def order_execute(*, order_id: int, price: Decimal, at: datetime | None = None) 
     """Fill or trigger one resting order at a quote ``price``; the market feed's path.
 
     Takes the locks in the fixed order and re-checks the order, which may have
-    been cancelled or filled since the caller chose it. Returns True when it changed.
+    been canceled or filled since the caller chose it. Returns True when it changed.
     """
     at = at or timezone.now()
     head = Order.objects.filter(pk=order_id).values("account_id", "stock_id", "side", "stock__symbol").first()

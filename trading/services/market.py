@@ -12,6 +12,7 @@ from django.db.models import Case, DecimalField, Expression, F, OuterRef, Q, Sub
 
 from trading import events
 from trading.models import PRICE, BarInterval, Order, OrderSide, OrderStatus, OrderType, PriceBar, Quote, Stock
+from trading.services.alerts import alerts_fire
 from trading.services.common import clean_price
 from trading.services.execution import order_execute
 
@@ -160,7 +161,9 @@ def quotes_record(*, ticks: Sequence[PriceTick], at: datetime) -> list[Quote]:
         return []
     with transaction.atomic():
         quotes = _record_quotes(cleaned, at)
-        events.quotes_recorded([(quote, stock.symbol) for quote, (stock, _, _) in zip(quotes, cleaned, strict=True)])
+        recorded = [(quote, stock.symbol) for quote, (stock, _, _) in zip(quotes, cleaned, strict=True)]
+        events.quotes_recorded(recorded)
+        alerts_fire(quotes=recorded, at=at)
     # Read the flags again: the caller's objects may predate a halt.
     live = set(
         Stock.objects.filter(pk__in=[stock.pk for stock, _, _ in cleaned], halted=False, tradable=True).values_list(

@@ -316,7 +316,7 @@ def orders_expire_day(*, submitted_before: datetime | None = None) -> int:
     """Expire open day orders submitted before ``submitted_before`` (default: now).
 
     Called at the end of the trading day. Each order is closed in its own short
-    transaction; one that filled or was cancelled meanwhile is left alone.
+    transaction; one that filled or was canceled meanwhile is left alone.
     Returns how many were expired.
     """
     cutoff = submitted_before or timezone.now()

@@ -6,12 +6,13 @@ and after a live update replaces it.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -102,4 +103,49 @@ def timestamp(value: datetime | None) -> SafeString | str:
         moment.strftime("%b"),
         moment.day,
         moment.strftime("%H:%M"),
+    )
+
+
+_BREAK_AFTER = re.compile(r"(//|/(?!/))")
+_BREAK_BEFORE = re.compile(r"(?<=\w)([.@?&=#])")
+
+
+@register.filter
+def breakable(value: object) -> SafeString:
+    """A URL or e-mail address that may wrap only at its seams: after ``/``, before ``.``, ``@``,
+    ``?``, ``&``, ``=`` and ``#`` (``<wbr>``), never in the middle of a word. With the class
+    ``breakable`` (``overflow-wrap: break-word``) a part longer than the line still breaks."""
+    # Seams are marked on the raw text and each part escaped, so no entity (&amp;) is split.
+    raw = "" if value is None else str(value)
+    marked = _BREAK_BEFORE.sub("\0\\1", _BREAK_AFTER.sub("\\1\0", raw))
+    return mark_safe("<wbr>".join(conditional_escape(part) for part in marked.split("\0")))  # noqa: S308 - every part is escaped
+
+
+SPARK_WIDTH, SPARK_HEIGHT = 100, 24
+
+
+@register.simple_tag
+def sparkline(closes: list, symbol: str, change: object = None) -> SafeString | str:
+    """An SVG line of the day's recent closes (``static/js/sparkline.js`` extends it live); the
+    class says whether the stock is up or down on the day."""
+    values = [float(value) for value in closes or []]
+    if len(values) < 2:
+        values = values * 2 if values else []
+    low, high = (min(values), max(values)) if values else (0.0, 0.0)
+    spread = (high - low) or 1.0
+    step = SPARK_WIDTH / max(len(values) - 1, 1)
+    points = " ".join(
+        f"{i * step:.1f},{SPARK_HEIGHT - 1 - (v - low) / spread * (SPARK_HEIGHT - 2):.1f}" for i, v in enumerate(values)
+    )
+    return format_html(
+        '<svg class="sparkline {}" viewBox="0 0 {} {}" width="{}" height="{}" aria-hidden="true" focusable="false" '
+        'data-sparkline="{}" data-values="{}"><polyline points="{}"></polyline></svg>',
+        updown(change),
+        SPARK_WIDTH,
+        SPARK_HEIGHT,
+        SPARK_WIDTH,
+        SPARK_HEIGHT,
+        symbol,
+        ",".join(f"{v:g}" for v in values),
+        points,
     )

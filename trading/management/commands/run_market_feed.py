@@ -24,13 +24,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--time-scale",
             type=float,
-            default=60.0,
-            help="market seconds per wall-clock second, so a demo moves visibly (default 60)",
+            default=None,
+            help="market seconds per wall-clock second: 1 is real time, 60 a demo that moves an hour a minute "
+            "(default STOCKCHAT_MARKET_TIME_SCALE, 1)",
         )
         parser.add_argument("--seed", type=int, default=None, help="random seed for a repeatable walk")
         parser.add_argument("--ticks", type=int, default=None, help="stop after this many ticks (default: run on)")
 
-    def handle(self, *args, interval: float, time_scale: float, seed: int | None, ticks: int | None, **options):
+    def handle(self, *args, interval: float, time_scale: float | None, seed: int | None, ticks: int | None, **options):
+        if time_scale is None:
+            time_scale = settings.STOCKCHAT_MARKET_TIME_SCALE
         if interval <= 0 or interval > 3600:
             raise CommandError("--interval must be between 0 and 3600 seconds.")
         if time_scale <= 0:
