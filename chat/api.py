@@ -158,14 +158,18 @@ class MemberAddSerializer(StrictInputSerializer):
     username = serializers.CharField(max_length=150)
 
 
+# The body's length is the service's rule (body_too_long, as on the socket), not a field error.
+BODY_HELP = f"Plain text, at most {MAX_BODY_LENGTH} characters (longer: 400 body_too_long)."
+
+
 class MessageCreateSerializer(StrictInputSerializer):
-    body = serializers.CharField(max_length=MAX_BODY_LENGTH, required=False, allow_blank=True, trim_whitespace=False)
+    body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, help_text=BODY_HELP)
     client_message_id = serializers.CharField(max_length=MAX_CLIENT_MESSAGE_ID_LENGTH, required=False)
     fill_id = serializers.IntegerField(required=False, min_value=1, help_text="Share one of your fills.")
 
 
 class MessageEditSerializer(StrictInputSerializer):
-    body = serializers.CharField(max_length=MAX_BODY_LENGTH, allow_blank=True, trim_whitespace=False, required=False)
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False, help_text=BODY_HELP)
 
 
 class ReadSerializer(StrictInputSerializer):

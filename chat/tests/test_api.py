@@ -225,7 +225,7 @@ def test_too_long_and_rate_limited_sends_are_refused_clearly(api_world, settings
     url = f"/api/v1/conversations/{api_world.group.pk}/messages"
     long = client.post(url, {"body": "x" * 4001}, content_type="application/json")
     assert long.status_code == 400
-    assert long.json()["code"] == "invalid"
+    assert long.json()["code"] == "body_too_long"  # the same code as the socket's chat.send
     assert "4000" in long.json()["detail"]
     settings.STOCKCHAT_CHAT_SENDS_PER_MINUTE = 1
     assert client.post(url, {"body": "one"}, content_type="application/json").status_code == 201
