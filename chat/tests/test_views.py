@@ -195,7 +195,7 @@ def test_account_page(world):
     response = client_for(world.owner).get(reverse("account"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "alice@example.com" in html
+    assert "alice@example.com" in html.replace("<wbr>", "")  # the address may break at its seams
     assert reverse("api_tokens") in html
 
 

@@ -113,6 +113,11 @@ def test_every_socket_test_checks_frames_against_the_contract():
         if path == Path(__file__):
             continue
         text = path.read_text()
-        if "stockchat.asgi import application" in text and "channels.testing import WebsocketCommunicator" in text:
+        opens_ws = '"/ws/"' in text or "'/ws/'" in text  # /graphql/ speaks graphql-transport-ws instead
+        if (
+            opens_ws
+            and "stockchat.asgi import application" in text
+            and "channels.testing import WebsocketCommunicator" in text
+        ):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == [], f"use {ContractCommunicator.__module__}.ContractCommunicator in {offenders}"
