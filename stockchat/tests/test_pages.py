@@ -49,9 +49,20 @@ def test_production_static_files_use_hashed_names(tmp_path, settings):
     assert 'href="/static/css/stockchat.css"' not in body
 
 
+FAVICON = '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">'
+
+
 def test_the_admin_has_the_sites_favicon(client):
     body = client.get("/admin/login/").content.decode()
-    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in body
+    assert FAVICON in body
+
+
+def test_graphiql_has_the_sites_favicon(client, make_user):
+    # Without it the browser asks for /favicon.ico: a 404 in the console of a signed-in page.
+    client.force_login(make_user())
+    body = client.get("/graphql/", headers={"Accept": "text/html"}).content.decode()
+    assert "GraphiQL" in body
+    assert FAVICON in body
 
 
 def test_one_spelling_of_canceled_on_the_pages(client, make_user):
