@@ -170,7 +170,15 @@ class PositionSerializer(serializers.ModelSerializer):
     current_price = serializers.SerializerMethodField()
     market_value = serializers.SerializerMethodField()
     unrealized_pnl = serializers.SerializerMethodField()
-    change_today = serializers.SerializerMethodField()
+    change_today = serializers.SerializerMethodField(
+        help_text="market_value - day_basis: today's change of the shares held (null without a quote)."
+    )
+    day_basis = serializers.SerializerMethodField(
+        help_text=(
+            "What the shares held were worth at the start of today: previous close for shares held "
+            "since before today, fill price for shares bought today (null without a quote)."
+        )
+    )
 
     class Meta:
         model = Position
@@ -185,6 +193,7 @@ class PositionSerializer(serializers.ModelSerializer):
             "unrealized_pnl",
             "realized_pnl",
             "change_today",
+            "day_basis",
         ]
 
     def get_available(self, position: Position) -> int:
@@ -206,6 +215,10 @@ class PositionSerializer(serializers.ModelSerializer):
     def get_change_today(self, position: Position) -> str | None:
         change = value_held(position).day_change
         return None if change is None else str(change)
+
+    def get_day_basis(self, position: Position) -> str | None:
+        value = value_held(position)
+        return None if value.day_change is None else str(value.previous_value)
 
 
 class FillBriefSerializer(serializers.Serializer):

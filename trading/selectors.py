@@ -13,10 +13,11 @@ WebSocket consumers all read through these functions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncDay
 from django.utils import timezone
 
 from stockchat.errors import NotFound
@@ -27,6 +28,7 @@ from trading.models import (
     LedgerEntry,
     Notification,
     Order,
+    OrderSide,
     OrderStatus,
     Position,
     PriceAlert,
@@ -171,9 +173,30 @@ def position_list(*, viewer) -> QuerySet[Position]:
     Owners always see what they hold, even if a stock was restricted after
     they bought it: hiding it would make their books look wrong.
     """
+    # Today's buys of each position, for its day basis (trading.valuation): subqueries of the same
+    # query, so the query count does not grow with the positions. "Today" is the quote's UTC day,
+    # the day its previous_close belongs to.
+    todays_buys = (
+        Fill.objects.filter(
+            account=OuterRef("account"),
+            stock=OuterRef("stock"),
+            side=OrderSide.BUY,
+            executed_at__gte=TruncDay("stock__quote__updated_at", tzinfo=UTC),
+        )
+        .order_by()
+        .values("stock")
+    )
+    amount = ExpressionWrapper(F("quantity") * F("price"), output_field=DecimalField(max_digits=30, decimal_places=4))
     return (
         Position.objects.filter(account__user=viewer, quantity__gt=0)
         .select_related("stock", "stock__quote")
+        .annotate(
+            bought_today=Subquery(todays_buys.annotate(total=Sum("quantity")).values("total")),
+            bought_today_amount=Subquery(
+                todays_buys.annotate(total=Sum(amount)).values("total"),
+                output_field=DecimalField(max_digits=30, decimal_places=4),
+            ),
+        )
         .order_by("stock__symbol")
     )
 

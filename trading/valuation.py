@@ -7,7 +7,8 @@ The rounding rule (``static/js/valuation.js`` repeats it in integer cents):
 
 - per position, each product is rounded to the cent, half to even (banker's rounding):
   ``market_value = round(quantity * price)``, ``cost_basis = round(quantity * average_cost)``,
-  ``previous_value = round(quantity * previous_close)``;
+  ``previous_value = round(held_overnight * previous_close + held_from_today * today's buy price)``
+  (the position's *day basis*, see below);
 - everything else is a sum or difference of those cents, never rounded again:
   ``unrealized_pnl = market_value - cost_basis``, ``day_change = market_value - previous_value``,
   ``equity = cash + sum of market_value``, ``last_equity = cash + sum of previous_value``,
@@ -15,6 +16,15 @@ The rounding rule (``static/js/valuation.js`` repeats it in integer cents):
 
 So the rows of a table always add up to its totals, to the cent. A position whose stock has no
 quote yet is valued at its average cost and has no day change.
+
+The day basis (as brokers' "today's return"): shares held since before today are measured from
+the previous close, shares bought today from what was paid for them, so a position opened today
+has a day change equal to its unrealized P&L. "Today" is the quote's day, the day its
+``previous_close`` belongs to (``trading.services.market``: UTC days). Shares sold today come
+first out of those held since before today (their realized P&L is not a day change), so of the
+``quantity`` held now, ``held_from_today = min(quantity, bought_today)`` and the rest were held
+overnight; if today's sales also took shares bought today, those still held are priced at today's
+average buy price (``bought_today_amount / bought_today``).
 """
 
 from __future__ import annotations
@@ -56,15 +66,27 @@ class AccountValuation:
 
 
 def value_position(
-    *, quantity: int, average_cost: Decimal, price: Decimal | None, previous_close: Decimal | None
+    *,
+    quantity: int,
+    average_cost: Decimal,
+    price: Decimal | None,
+    previous_close: Decimal | None,
+    bought_today: int = 0,
+    bought_today_amount: Decimal = ZERO,
 ) -> PositionValuation:
-    """One holding at ``price`` (its quote; ``None`` when the stock has none yet)."""
+    """One holding at ``price`` (its quote; ``None`` when the stock has none yet).
+
+    ``bought_today`` shares were bought today for ``bought_today_amount`` (the sum of fill quantity * price).
+    """
     cost_basis = to_cents(quantity * average_cost)
     if price is None:
         # No quote: valued at what it cost, unchanged on the day.
         return PositionValuation(quantity, None, None, cost_basis, cost_basis, cost_basis, ZERO, None)
     market_value = to_cents(quantity * price)
-    previous_value = to_cents(quantity * (previous_close if previous_close is not None else price))
+    held_from_today = min(quantity, bought_today)
+    overnight = (quantity - held_from_today) * (previous_close if previous_close is not None else price)
+    from_today = held_from_today * bought_today_amount / bought_today if held_from_today else ZERO
+    previous_value = to_cents(overnight + from_today)
     return PositionValuation(
         quantity=quantity,
         price=price,
@@ -96,11 +118,17 @@ def value_account(*, cash: Decimal, positions: Iterable[PositionValuation]) -> A
 
 
 def value_held(position) -> PositionValuation:
-    """``value_position`` of a ``trading.models.Position`` with its stock's quote loaded (or absent)."""
+    """``value_position`` of a ``trading.models.Position`` with its stock's quote loaded (or absent).
+
+    Today's buys come from the ``bought_today``/``bought_today_amount`` annotations that
+    ``trading.selectors.position_list`` adds; a position loaded without them counts none.
+    """
     quote = getattr(position.stock, "quote", None)
     return value_position(
         quantity=position.quantity,
         average_cost=position.average_cost,
         price=None if quote is None else quote.price,
         previous_close=None if quote is None else quote.previous_close,
+        bought_today=getattr(position, "bought_today", None) or 0,
+        bought_today_amount=getattr(position, "bought_today_amount", None) or ZERO,
     )

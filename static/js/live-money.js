@@ -23,6 +23,7 @@ for (const element of document.querySelectorAll("[data-holding]")) {
     costBasis: cents(element.dataset.costBasis),
     marketValue: cents(element.dataset.marketValue),
     previousValue: cents(element.dataset.previousValue),
+    dayBasis: element.dataset.dayBasis ? cents(element.dataset.dayBasis) : null,
     priced: false,
   });
 }
@@ -107,6 +108,7 @@ if (holdings.size || summary) {
           costBasis: cents(position.cost_basis),
           marketValue,
           previousValue: marketValue - cents(position.change_today ?? "0"),
+          dayBasis: position.day_basis === null ? null : cents(position.day_basis),
           priced: position.change_today !== null,
         });
         revalue(position.symbol);

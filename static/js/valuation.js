@@ -1,7 +1,9 @@
 // The valuation of trading/valuation.py, in integer cents (BigInt), so a figure recomputed here
 // from a live quote is the cent the server and the API give for the same quote:
-//   market_value = round(quantity × price), previous_value = round(quantity × previous_close),
-//   cost_basis = round(quantity × average_cost), each rounded half to even;
+//   market_value = round(quantity × price), cost_basis = round(quantity × average_cost), each rounded half to even;
+//   previous_value = the day basis the server gives (previous close for shares held since before
+//   today, fill price for shares bought today: trading/valuation.py), or round(quantity × previous_close)
+//   for a holding the server had no quote for;
 //   unrealized = market_value − cost_basis, day_change = market_value − previous_value;
 //   equity = cash + Σ market_value, last_equity = cash + Σ previous_value.
 // Decimal strings in, BigInt cents out: no float ever touches money.
@@ -47,10 +49,11 @@ export function centsText(value) {
   return `${negative ? "-" : ""}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
 
-// One holding at a quote ({ price, previous_close } decimal strings).
-export function valuePosition({ quantity, costBasis }, quote) {
+// One holding ({ quantity, costBasis, dayBasis } with dayBasis BigInt cents or null) at a quote
+// ({ price, previous_close } decimal strings).
+export function valuePosition({ quantity, costBasis, dayBasis = null }, quote) {
   const marketValue = productCents(quantity, quote.price);
-  const previousValue = productCents(quantity, quote.previous_close);
+  const previousValue = dayBasis ?? productCents(quantity, quote.previous_close);
   return {
     marketValue,
     previousValue,

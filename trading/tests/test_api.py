@@ -92,6 +92,30 @@ def test_cancel_over_the_api(trader, stock):
     assert (again.status_code, again.json()["code"]) == (422, "order_not_open")
 
 
+def test_day_change_counts_todays_buys_from_their_fill_price(trader, db):
+    from django.utils import timezone
+
+    # Yesterday's close 334.07, today's quote 326.91: a buy today is measured from what it cost.
+    stock = new_stock("XTAL", price="334.07", at=T0 - timedelta(days=1))
+    services.quote_record(stock=stock, price=Decimal("326.91"), at=T0)
+    buy(trader, stock, 8)
+    services.quote_record(stock=stock, price=Decimal("326.9375"), at=T0 + timedelta(minutes=1))
+    client = client_for(trader)
+    position = client.get("/api/v1/positions/XTAL").json()
+    assert position["change_today"] == position["unrealized_pnl"] == "0.22"
+    assert position["day_basis"] == position["cost_basis"] == "2615.28"
+    [listed] = client.get("/api/v1/positions").json()
+    assert (listed["day_basis"], listed["change_today"]) == ("2615.28", "0.22")
+    account = client.get("/api/v1/account").json()
+    assert account["last_equity"] == "100000.00"
+    assert Decimal(account["equity"]) - Decimal(account["last_equity"]) == Decimal("0.22")
+    # The next day those shares were held overnight: they count from the close (326.9375).
+    services.quote_record(stock=stock, price=Decimal("330"), at=timezone.now() + timedelta(days=1))
+    position = client.get("/api/v1/positions/XTAL").json()
+    assert position["day_basis"] == "2615.50"
+    assert position["change_today"] == "24.50"
+
+
 def test_order_list_filters_and_cursor_pagination(trader, stock):
     for i in range(5):
         buy(trader, stock, 1, type="limit", limit_price="10", client_order_id=f"o{i}")

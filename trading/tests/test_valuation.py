@@ -49,3 +49,59 @@ def test_totals_are_the_sums_of_the_rows_to_the_cent(rows, cash):
     assert totals.equity == cash + totals.long_market_value
     assert totals.equity - totals.last_equity == totals.day_change == sum((p.day_change for p in positions), D("0"))
     assert totals.unrealized_pnl == sum((p.unrealized_pnl for p in positions), D("0"))
+
+
+def test_a_position_opened_today_changes_by_its_unrealized_pnl():
+    # Bought 8 at 326.91 today; yesterday's close was 334.07: the day change is what was made since the buy.
+    held = value_position(
+        quantity=8,
+        average_cost=D("326.91"),
+        price=D("326.9375"),
+        previous_close=D("334.07"),
+        bought_today=8,
+        bought_today_amount=8 * D("326.91"),
+    )
+    assert held.previous_value == held.cost_basis == D("2615.28")
+    assert held.day_change == held.unrealized_pnl == D("0.22")
+    totals = value_account(cash=D("100000") - D("2615.28"), positions=[held])
+    assert totals.day_change == totals.unrealized_pnl == D("0.22")
+    assert totals.last_equity == D("100000.00")
+
+
+def test_shares_held_overnight_count_from_the_close_and_shares_added_today_from_their_price():
+    # 10 held overnight (close 100), 5 more bought today at 104; now 106.
+    held = value_position(
+        quantity=15,
+        average_cost=D("101.333333"),
+        price=D("106"),
+        previous_close=D("100"),
+        bought_today=5,
+        bought_today_amount=5 * D("104"),
+    )
+    assert held.previous_value == D("1520.00")  # 10 * 100 + 5 * 104
+    assert held.day_change == D("70.00")  # 10 * 6 + 5 * 2
+
+
+def test_sales_today_take_the_overnight_shares_first():
+    # 10 held overnight (close 100), 4 sold today, 3 bought today at 104: 6 overnight + 3 today remain.
+    held = value_position(
+        quantity=9,
+        average_cost=D("100"),
+        price=D("106"),
+        previous_close=D("100"),
+        bought_today=3,
+        bought_today_amount=3 * D("104"),
+    )
+    assert held.previous_value == D("912.00")  # 6 * 100 + 3 * 104
+    assert held.day_change == D("42.00")
+    # 4 overnight, 6 bought today (3 at 104, 3 at 108), 7 sold: the 3 left are today's, at their average 106.
+    held = value_position(
+        quantity=3,
+        average_cost=D("106"),
+        price=D("110"),
+        previous_close=D("100"),
+        bought_today=6,
+        bought_today_amount=3 * D("104") + 3 * D("108"),
+    )
+    assert held.previous_value == D("318.00")
+    assert held.day_change == held.unrealized_pnl == D("12.00")
