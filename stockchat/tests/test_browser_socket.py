@@ -14,8 +14,9 @@ from stockchat.tests.browser import OFFLINE, ONLINE, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-# Records, in order, each socket the page opens, each close code, and each timer it sets.
-# A reconnect that waits for a backoff shows as a timer between the close and the next socket.
+# Records, in order, each socket the page opens, each close code, and each timer the socket
+# client (socket.js) sets. A reconnect that waits for a backoff shows as a timer between the
+# close and the next socket; other scripts' timers (the connection badge's grace) do not count.
 RECORD_SOCKETS = """
 window.__socketLog = [];
 const NativeWebSocket = window.WebSocket;
@@ -28,7 +29,9 @@ window.WebSocket = class extends NativeWebSocket {
 };
 const nativeSetTimeout = window.setTimeout.bind(window);
 window.setTimeout = (...args) => {
-  window.__socketLog.push("timer");
+  // The caller's frame (the stack's third line: after "Error" and this function).
+  const caller = (new Error().stack || "").split("\\n")[2] || "";
+  if (caller.includes("/socket.js")) window.__socketLog.push("timer");
   return nativeSetTimeout(...args);
 };
 """
