@@ -63,6 +63,7 @@ API_ERRORS: dict[int, tuple[str, ...]] = {
         "member_not_found",
         "user_not_found",
         "fill_not_found",
+        "alert_not_found",
     ),
     405: ("method_not_allowed",),
     406: ("not_acceptable",),
