@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from stockchat.mail import UNCONFIGURED_BACKEND
+from core.mail import UNCONFIGURED_BACKEND
 
 
 @checks.register(checks.Tags.security, deploy=True)

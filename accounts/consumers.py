@@ -12,8 +12,8 @@ from channels.db import database_sync_to_async
 from accounts.authentication import access_token_holder, personal_token_holder
 from accounts.services import TOKEN_PREFIX
 from accounts.tokens import TokenRejected
-from stockchat.realtime.groups import api_token_group
-from stockchat.realtime.socket import CredentialRefused, SocketCredential
+from core.realtime.groups import api_token_group
+from core.realtime.socket import CredentialRefused, SocketCredential
 
 
 def socket_credential_for_token(token: str) -> SocketCredential:

@@ -11,10 +11,10 @@ sockets).
 
 from __future__ import annotations
 
-from stockchat.realtime.groups import api_token_group, session_group, user_group
-from stockchat.realtime.hub import hub_control
-from stockchat.realtime.publish import publish_on_commit
-from stockchat.realtime.socket import CLOSE_SIGNED_OUT
+from core.realtime.groups import api_token_group, session_group, user_group
+from core.realtime.hub import hub_control
+from core.realtime.publish import publish_on_commit
+from core.realtime.socket import CLOSE_SIGNED_OUT
 
 REASON_SIGNED_OUT = "signed_out"
 REASON_DEACTIVATED = "deactivated"

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ImproperlyConfigured
 
-from stockchat.env import env_bool, env_str
+from core.env import env_bool, env_str
 
 COGNITO_REQUIRED = (
     "COGNITO_REGION",

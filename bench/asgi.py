@@ -17,7 +17,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from bench.tutorial import TutorialChatConsumer  # noqa: E402
-from stockchat.realtime.handshake import SiteOriginValidator  # noqa: E402
+from core.realtime.handshake import SiteOriginValidator  # noqa: E402
 from stockchat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(

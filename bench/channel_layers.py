@@ -56,7 +56,7 @@ class LatencyRecorder:
 
 
 def subscriber(kind: str, url: str, symbols: int, ready, done, results) -> None:
-    from stockchat.realtime.hub import FanoutHub
+    from core.realtime.hub import FanoutHub
 
     async def main() -> None:
         layer = make_layer(kind, url)
@@ -79,7 +79,7 @@ def subscriber(kind: str, url: str, symbols: int, ready, done, results) -> None:
 
 
 def publish(kind: str, url: str, symbols: int, rate: int, seconds: float) -> int:
-    from stockchat.realtime.hub import hub_event
+    from core.realtime.hub import hub_event
 
     async def main() -> int:
         layer = make_layer(kind, url)

@@ -113,7 +113,7 @@ async def one_frame(socket, conversation_id: int, after: int) -> tuple[str, int,
 
 
 async def run(conversation_id: int, cookie: str, trace: bool) -> dict:
-    from stockchat.realtime import socket as socket_module
+    from core.realtime import socket as socket_module
 
     socket_module.FRAME_RATE_PER_SECOND = 1e9
     socket_module.FRAME_BURST = 10**9

@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 
 from chat import services
 from chat.models import Conversation, Membership, Message
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 
 
 class ModerationAdmin(admin.ModelAdmin):

@@ -3,7 +3,7 @@
 Views parse input, call one selector or service, and render. Membership is
 checked by the selectors and services: a conversation the caller is not a
 member of answers 404 ``conversation_not_found`` on every route, like one
-that does not exist. Errors are rendered by ``stockchat.api.exception_handler``.
+that does not exist. Errors are rendered by ``core.api.exception_handler``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from rest_framework.reverse import reverse
 from chat import selectors, services
 from chat.models import MAX_BODY_LENGTH, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_TITLE_LENGTH, ConversationKind
 from chat.selectors import UNREAD_COUNT_CAP
-from stockchat.api import NewestFirstPagination, StrictInputSerializer
-from stockchat.errors import ServiceError
-from stockchat.inputs import parse_int
+from core.api import NewestFirstPagination, StrictInputSerializer
+from core.errors import ServiceError
+from core.inputs import parse_int
 
 INVALID_QUERY = "invalid_query"
 UNREAD_COUNT_HELP = (

@@ -29,10 +29,10 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from chat import events, selectors, services
-from stockchat.errors import ServiceError
-from stockchat.inputs import parse_id, parse_int
-from stockchat.realtime.limits import TokenBucket
-from stockchat.realtime.socket import ERROR_RATE_LIMITED
+from core.errors import ServiceError
+from core.inputs import parse_id, parse_int
+from core.realtime.limits import TokenBucket
+from core.realtime.socket import ERROR_RATE_LIMITED
 
 MAX_CONVERSATIONS_PER_FRAME = 100
 MAX_CONVERSATION_SUBSCRIPTIONS = 500

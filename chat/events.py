@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from channels.layers import get_channel_layer
 
-from stockchat.realtime.groups import user_group
-from stockchat.realtime.hub import hub_control, hub_event
-from stockchat.realtime.publish import publish_on_commit
+from core.realtime.groups import user_group
+from core.realtime.hub import hub_control, hub_event
+from core.realtime.publish import publish_on_commit
 
 if TYPE_CHECKING:
     from chat.models import Conversation

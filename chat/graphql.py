@@ -20,10 +20,10 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from chat import events, selectors, services
-from stockchat.errors import ServiceError
-from stockchat.graphql.base import graphql_error, page_size, refusals_as_errors, viewer
-from stockchat.graphql.streams import HubStream
-from stockchat.inputs import parse_int, require_id
+from core.errors import ServiceError
+from core.graphql.base import graphql_error, page_size, refusals_as_errors, viewer
+from core.graphql.streams import HubStream
+from core.inputs import parse_int, require_id
 
 RESUME_BATCH = 200
 INVALID_QUERY = "invalid_query"  # the REST API's code for a bad page position

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from chat.models import Conversation, ConversationKind, Membership, Message
-from stockchat.errors import NotFound
+from core.errors import NotFound
 from trading.selectors import stocks_visible
 
 CONVERSATION_NOT_FOUND = "conversation_not_found"

@@ -36,7 +36,7 @@ from chat.selectors import (
     message_broadcast_data,
     message_get,
 )
-from stockchat.errors import NotFound, ServiceError
+from core.errors import NotFound, ServiceError
 from trading.models import Fill
 from trading.selectors import stock_get
 

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from chat import views
-from stockchat.inputs import register_id_converter
+from core.inputs import register_id_converter
 
 register_id_converter()  # <id:...>: ASCII digits within bigint, anything else is a 404
 

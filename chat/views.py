@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat import selectors, services
 from chat.models import Conversation, ConversationKind, MemberRole
-from stockchat.errors import NotFound, ServiceError
-from stockchat.inputs import parse_id
+from core.errors import NotFound, ServiceError
+from core.inputs import parse_id
 
 MAX_BODY_LENGTH = 4000
 # A refused form is sent back with what was typed, up to this much of each field.

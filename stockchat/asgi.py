@@ -15,8 +15,8 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from core.realtime.handshake import SiteOriginValidator  # noqa: E402
 from stockchat.deploy.client_address import ClientAddressMiddleware  # noqa: E402
-from stockchat.realtime.handshake import SiteOriginValidator  # noqa: E402
 from stockchat.routing import websocket_urlpatterns  # noqa: E402
 from trading.market.embedded import EmbeddedMarketFeed  # noqa: E402
 
@@ -26,7 +26,7 @@ router = ProtocolTypeRouter(
         # The origin check refuses sockets opened by pages of other origins
         # (cross-site WebSocket hijacking): browsers send cookies with them,
         # even from another port or scheme of the same host. It is exact, as
-        # Django's CSRF check of an Origin header (stockchat/realtime/handshake.py).
+        # Django's CSRF check of an Origin header (core/realtime/handshake.py).
         # The client address behind the load balancer comes first, as for HTTP
         # (where Django's middleware sets it).
         "websocket": ClientAddressMiddleware(

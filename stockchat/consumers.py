@@ -7,7 +7,7 @@ contributes what a bearer token signs in as (``authenticate_token()``).
 
 from accounts.consumers import TokenSignIn
 from chat.consumers import ChatFrames
-from stockchat.realtime.socket import BaseSocketConsumer
+from core.realtime.socket import BaseSocketConsumer
 from trading.consumers import PriceFrames
 
 

@@ -15,13 +15,13 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.providers import provider_settings
-from stockchat.cache import redis_cache
-from stockchat.channel_layers import redis_channel_layer
-from stockchat.database import database_settings
+from core.cache import redis_cache
+from core.channel_layers import redis_channel_layer
+from core.database import database_settings
+from core.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
+from core.mail import mail_settings
 from stockchat.deploy.config import csp_directives, redis_url_with_password, storage_config
 from stockchat.deploy.logs import logging_config
-from stockchat.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
-from stockchat.mail import mail_settings
 
 ENV = os.environ
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -85,11 +85,11 @@ MIDDLEWARE = [
     "stockchat.deploy.middleware.health_check_middleware",
     # --- end deployment ---
     # NUL and control characters in paths, query strings and form bodies: 400 before any view.
-    "stockchat.input_middleware.RefuseControlCharactersMiddleware",
+    "core.input_middleware.RefuseControlCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files stay cacheable), before sessions (sees the session cookie set).
-    "stockchat.cache_control.private_response_middleware",
+    "core.cache_control.private_response_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -120,7 +120,7 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 # SQLite by default; DATABASE_URL for PostgreSQL, where each process keeps a
-# connection pool (DATABASE_POOL_MIN_SIZE, _MAX_SIZE, _TIMEOUT; stockchat/database.py).
+# connection pool (DATABASE_POOL_MIN_SIZE, _MAX_SIZE, _TIMEOUT; core/database.py).
 DATABASES = {"default": database_settings(ENV, base_dir=BASE_DIR)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -128,7 +128,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Channel layer ---------------------------------------------------------------
 # In-memory for one process; Redis pub/sub when REDIS_URL is set. Each web
-# process follows groups once through its fan-out hub (stockchat/realtime/hub.py),
+# process follows groups once through its fan-out hub (core/realtime/hub.py),
 # so the layer carries one message per process, not per socket; for that
 # pattern the pub/sub layer delivered every tick with sub-millisecond median
 # latency where RedisChannelLayer fell behind (docs/realtime.md has the figures).
@@ -177,7 +177,7 @@ MIDDLEWARE.insert(
     "accounts.middleware.ProviderSessionRefresh",
 )
 # --- E-mail: password resets, through SMTP (EMAIL_URL) or Amazon SES (STOCKCHAT_EMAIL_BACKEND=ses) ---
-# Without either: the console in debug; with debug off an ERROR log line per message (stockchat/mail.py).
+# Without either: the console in debug; with debug off an ERROR log line per message (core/mail.py).
 globals().update(mail_settings(ENV, debug=DEBUG))
 # Cookies travel over HTTPS only in production; the session cookie is never
 # readable from scripts. Lax keeps the provider's redirect back signed in.
@@ -189,7 +189,7 @@ SESSION_COOKIE_AGE = env_int(ENV, "STOCKCHAT_SESSION_SECONDS", 14 * 24 * 3600)
 # Rate limits and the JWKS cache live in Django's cache: Redis when REDIS_URL is
 # set, so that limits hold across processes; process memory otherwise.
 if REDIS_URL:
-    # One connection pool per process, not one per request (stockchat/cache.py).
+    # One connection pool per process, not one per request (core/cache.py).
     CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -231,15 +231,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON bodies: depth-limited, no control characters, numbers exactly as typed (stockchat.inputs).
+    # JSON bodies: depth-limited, no control characters, numbers exactly as typed (core.inputs).
     "DEFAULT_PARSER_CLASSES": [
-        "stockchat.api.CheckedJSONParser",
+        "core.api.CheckedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # --- trading API: one error shape, throttled order placement ---
-    "EXCEPTION_HANDLER": "stockchat.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"trading-orders": env_str(ENV, "STOCKCHAT_ORDER_RATE", "600/minute")},
 }
 if not re.fullmatch(
@@ -260,10 +260,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # Request bodies as their own components, with what the server checks (minLength, ...).
     "COMPONENT_SPLIT_REQUEST": True,
-    # Every operation's error responses and the shared Error schema (stockchat/openapi.py).
+    # Every operation's error responses and the shared Error schema (core/openapi.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "stockchat.openapi.add_error_responses",
+        "core.openapi.add_error_responses",
     ],
 }
 

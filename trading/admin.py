@@ -13,7 +13,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from trading import services
 from trading.models import (
     Account,

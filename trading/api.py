@@ -2,7 +2,7 @@
 
 Views parse input, call one selector or service, and render. Visibility and
 ownership are the selectors' business; errors are rendered by
-``stockchat.api.exception_handler``.
+``core.api.exception_handler``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from stockchat.api import (
+from core.api import (
     DecimalStringField,
     NewestFirstPagination,
     OldestFirstPagination,
@@ -28,8 +28,8 @@ from stockchat.api import (
     api_datetime,
     api_decimal,
 )
-from stockchat.errors import ServiceError
-from stockchat.inputs import parse_int
+from core.errors import ServiceError
+from core.inputs import parse_int
 from trading import selectors, services
 from trading.models import (
     BarInterval,

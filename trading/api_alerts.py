@@ -1,7 +1,7 @@
 """Price alerts and notifications in the REST API (``/api/v1/alerts``, ``/api/v1/notifications``).
 
 Views parse input, call one selector or service, and render; errors are rendered by
-``stockchat.api.exception_handler``.
+``core.api.exception_handler``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from stockchat.api import NewestFirstPagination
+from core.api import NewestFirstPagination
 from trading import selectors, services
 from trading.models import AlertCondition, Notification, PriceAlert
 

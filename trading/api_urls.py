@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from stockchat.inputs import register_id_converter
+from core.inputs import register_id_converter
 from trading import api, api_alerts
 
 register_id_converter()  # <id:...>: ASCII digits within bigint, anything else is a 404

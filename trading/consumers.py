@@ -10,7 +10,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from stockchat.errors import NotFound, ServiceError
+from core.errors import NotFound, ServiceError
 from trading import events
 from trading.selectors import stocks_visible
 

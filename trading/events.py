@@ -3,7 +3,7 @@
 Only services call the ``*_changed``/``*_recorded`` functions here. Each one
 schedules its send with ``transaction.on_commit``, so an event never announces
 a change that was rolled back. The channel-layer message is a fan-out hub
-event (``stockchat.realtime.hub``): every socket following the group gets the
+event (``core.realtime.hub``): every socket following the group gets the
 payload as it is; quotes are latest-value frames, so a slow socket gets only
 the newest quote of a symbol. Payloads are JSON-safe (decimals as strings,
 times in ISO 8601) and carry ``v`` so clients can tell protocol versions apart.
@@ -15,9 +15,9 @@ import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from stockchat.realtime.groups import user_group
-from stockchat.realtime.hub import hub_event
-from stockchat.realtime.publish import publish_many_on_commit, publish_on_commit
+from core.realtime.groups import user_group
+from core.realtime.hub import hub_event
+from core.realtime.publish import publish_many_on_commit, publish_on_commit
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import forms
 
-from stockchat.input_middleware import ControlCharacterFormMixin
+from core.input_middleware import ControlCharacterFormMixin
 from trading.models import OrderSide, OrderType, TimeInForce
 from trading.services.common import MAX_ORDER_QUANTITY, MAX_PRICE
 

@@ -22,8 +22,8 @@ from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 from strawberry.types import Info
 
-from stockchat.errors import ServiceError
-from stockchat.graphql.base import (
+from core.errors import ServiceError
+from core.graphql.base import (
     MAX_PAGE,
     Connection,
     connection,
@@ -34,8 +34,8 @@ from stockchat.graphql.base import (
     staff_viewer,
     viewer,
 )
-from stockchat.graphql.streams import HubStream
-from stockchat.inputs import require_id
+from core.graphql.streams import HubStream
+from core.inputs import require_id
 from trading import events, selectors, services
 from trading.consumers import MAX_SYMBOLS_PER_FRAME, price_snapshots
 from trading.models import BarInterval, OrderSide, OrderStatus, OrderType, TimeInForce

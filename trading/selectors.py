@@ -20,7 +20,7 @@ from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRe
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
-from stockchat.errors import NotFound
+from core.errors import NotFound
 from trading.models import (
     Account,
     BarInterval,

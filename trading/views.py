@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import selectors as chat_selectors
 from chat import views as chat_views
-from stockchat.errors import NotFound, ServiceError
-from stockchat.input_middleware import form_text_checked
+from core.errors import NotFound, ServiceError
+from core.input_middleware import form_text_checked
 from trading import selectors, services
 from trading.forms import OrderTicketForm
 from trading.models import AlertCondition, BarInterval, Company, OrderSide

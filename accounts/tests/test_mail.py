@@ -18,14 +18,14 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
-from stockchat.deploy.tests.conftest import settings_from_env
-from stockchat.mail import (
+from core.mail import (
     CONSOLE_BACKEND,
     SES_BACKEND,
     SMTP_BACKEND,
     UNCONFIGURED_BACKEND,
     mail_settings,
 )
+from stockchat.deploy.tests.conftest import settings_from_env
 from testsupport.servers import free_port
 
 pytestmark = [
@@ -207,10 +207,10 @@ def test_without_mail_settings_production_logs_an_error_naming_the_variables(set
     use_mail(settings, mail_settings({}, debug=False))
     assert settings.EMAIL_BACKEND == UNCONFIGURED_BACKEND
     make_user("alice")
-    with caplog.at_level(logging.ERROR, logger="stockchat.mail"):
+    with caplog.at_level(logging.ERROR, logger="core.mail"):
         response = Client().post("/accounts/password_reset/", {"email": "alice@example.com"})
     assert response.status_code == 302  # the page does not tell whether the address exists
-    [record] = [r for r in caplog.records if r.name == "stockchat.mail"]
+    [record] = [r for r in caplog.records if r.name == "core.mail"]
     assert record.levelno == logging.ERROR
     assert "EMAIL_URL" in record.getMessage()
     assert "STOCKCHAT_EMAIL_BACKEND=ses" in record.getMessage()

@@ -16,10 +16,10 @@ from django.test import Client
 
 from accounts import services
 from accounts.events import close_command
+from core.realtime.groups import session_group, user_group
+from core.realtime.hub import get_hub, hub_control
+from core.realtime.socket import CLOSE_SIGNED_OUT
 from stockchat.asgi import application
-from stockchat.realtime.groups import session_group, user_group
-from stockchat.realtime.hub import get_hub, hub_control
-from stockchat.realtime.socket import CLOSE_SIGNED_OUT
 from testsupport.socket_contract import ContractCommunicator
 from testsupport.waiting import wait_until_async
 

@@ -17,9 +17,9 @@ from accounts import consumers, services
 from accounts.tests.test_tokens import access_claims, id_claims
 from chat import services as chat_services
 from conftest import session_cookie_for
+from core.realtime import socket as socket_module
+from core.realtime.socket import CLOSE_SIGNED_OUT, CLOSE_UNAUTHENTICATED
 from stockchat.asgi import application
-from stockchat.realtime import socket as socket_module
-from stockchat.realtime.socket import CLOSE_SIGNED_OUT, CLOSE_UNAUTHENTICATED
 from testsupport.socket_contract import ContractCommunicator
 from trading import services as trading
 from trading.tests.conftest import new_stock

@@ -378,7 +378,7 @@ async def test_a_body_with_markup_is_sent_as_text(world, ws_headers):
 
 async def test_a_message_committed_between_follow_and_read_is_sent_once_and_in_order(world, ws_headers, monkeypatch):
     from chat import consumers
-    from stockchat.realtime.hub import FanoutHub
+    from core.realtime.hub import FanoutHub
 
     backlog = [(await send(user=world.owner, conversation_id=world.group.pk, body=f"old {n}")).pk for n in range(3)]
     dispatched = threading.Event()
@@ -449,7 +449,7 @@ async def resume_page(socket, conversations: dict[int, int], ref="r") -> tuple[l
 async def test_a_client_that_missed_50000_messages_catches_up_in_bounded_pages(world, ws_headers, monkeypatch):
     from chat import consumers
     from chat.tests.conftest import pile_of_messages
-    from stockchat.realtime import socket as socket_module
+    from core.realtime import socket as socket_module
 
     # A client that waits for each reply before asking again; the frame budget is tested apart.
     monkeypatch.setattr(socket_module, "FRAME_RATE_PER_SECOND", 1e9)
@@ -514,7 +514,7 @@ async def test_one_resume_frame_reads_at_most_its_page_per_conversation_and_its_
 
 async def test_resume_spends_more_of_the_frame_budget_than_other_frames(world, ws_headers, monkeypatch):
     from chat import consumers
-    from stockchat.realtime import socket as socket_module
+    from core.realtime import socket as socket_module
 
     # Two resumes, the one token a refused frame still spends, and a ping.
     monkeypatch.setattr(socket_module, "FRAME_BURST", 2 * consumers.RESUME_COST + 2)

@@ -10,8 +10,8 @@ from strawberry.django.test import GraphQLTestClient
 
 from chat import services
 from chat.tests.conftest import client_for, make_world, pile_of_messages
+from core.realtime.hub import get_hub
 from stockchat.asgi import application
-from stockchat.realtime.hub import get_hub
 from testsupport.graphql import GraphQLSocket
 from testsupport.waiting import wait_until_async
 

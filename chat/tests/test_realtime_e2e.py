@@ -139,7 +139,7 @@ async def test_numbered_stream_arrives_complete_and_in_order_across_a_redis_rest
         assert len(bob.received_ids) == len(set(bob.received_ids)) == STREAM
 
         # Live delivery comes back without a reconnect: each web process notices that its
-        # subscription is gone and subscribes again (stockchat.realtime.hub). Messages sent
+        # subscription is gone and subscribes again (core.realtime.hub). Messages sent
         # before that are lost live and found by the next resume.
         number = STREAM
         async with asyncio.timeout(60):

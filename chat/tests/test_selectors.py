@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from chat import selectors, services
 from chat.models import Message
 from chat.tests.conftest import pile_of_messages
-from stockchat.errors import NotFound
+from core.errors import NotFound
 
 pytestmark = pytest.mark.django_db
 

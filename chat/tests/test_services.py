@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 
 from chat import events, selectors, services
 from chat.models import Conversation, ConversationKind, MemberRole, Membership, Message
-from stockchat.errors import NotFound, ServiceError
-from stockchat.realtime import publish as publish_module
-from stockchat.realtime.groups import user_group
+from core.errors import NotFound, ServiceError
+from core.realtime import publish as publish_module
+from core.realtime.groups import user_group
 from trading import services as trading
 
 pytestmark = pytest.mark.django_db

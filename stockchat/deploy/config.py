@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from stockchat.env import env_int, env_str
+from core.env import env_int, env_str
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # the longest SigV4 allows
 

@@ -29,8 +29,8 @@ from daphne.cli import CommandLineInterface
 from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import defer
 
-from stockchat.realtime.hub import drain_sockets
-from stockchat.realtime.socket import CLOSE_SERVICE_RESTART
+from core.realtime.hub import drain_sockets
+from core.realtime.socket import CLOSE_SERVICE_RESTART
 
 # Named, not __name__: run with -m, this module is __main__.
 logger = logging.getLogger("stockchat.deploy.server")

@@ -11,8 +11,8 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from chat.graphql import ChatMutation, ChatQuery, ChatSubscription
-from stockchat.graphql.base import ServiceErrors, ThreadedRootFields
-from stockchat.graphql.limits import limit_extensions
+from core.graphql.base import ServiceErrors, ThreadedRootFields
+from core.graphql.limits import limit_extensions
 from trading.graphql import TradingMutation, TradingQuery, TradingSubscription
 
 # Validation refusals by the message graphql-core and Strawberry give them.

@@ -35,7 +35,7 @@ from accounts.authentication import (
     PersonalTokenAuthentication,
     ProviderAccessTokenAuthentication,
 )
-from stockchat.inputs import ERROR_CONTROL_CHARACTER, InputError, find_forbidden_text, loads_json
+from core.inputs import ERROR_CONTROL_CHARACTER, InputError, find_forbidden_text, loads_json
 
 MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
 BEARER_CLASSES = (PersonalTokenAuthentication, ProviderAccessTokenAuthentication)
@@ -48,7 +48,7 @@ def _error_body(code: str, detail: str) -> dict[str, Any]:
 def hostile_input(text: str | bytes) -> InputError | None:
     """Why a GraphQL request body or socket message is refused before Strawberry reads it, or None.
 
-    The same rules as every other path (``stockchat.inputs``): JSON nested past the limit, and
+    The same rules as every other path (``core.inputs``): JSON nested past the limit, and
     text (query, variables, operation name) with NUL, other control characters or lone
     surrogates, which PostgreSQL cannot store.
     """

@@ -41,7 +41,7 @@ from accounts.services import api_token_create
 from chat import services as chat_services
 from chat.models import Message
 from conftest import session_cookie_for
-from stockchat.realtime.socket import CLOSE_SERVICE_RESTART
+from core.realtime.socket import CLOSE_SERVICE_RESTART
 from testsupport.processes import app_environment, start_daphne
 from testsupport.waiting import wait_until_async
 from trading.books import books_violations

@@ -14,7 +14,7 @@ from django.db.utils import ConnectionHandler
 from django.test import Client
 from psycopg_pool import PoolTimeout
 
-from stockchat.database import database_settings
+from core.database import database_settings
 from stockchat.views import (
     BUSY_DETAIL,
     BUSY_RETRY_AFTER_SECONDS,

@@ -21,7 +21,7 @@ import websockets
 
 from accounts import services as accounts
 from conftest import session_cookie_for
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from testsupport.processes import ROOT, AppProcess, app_environment, start_daphne, start_feed_worker
 from testsupport.socket_contract import contract
 from testsupport.waiting import wait_until

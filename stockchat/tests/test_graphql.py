@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from accounts import services as accounts
+from core.graphql.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH
 from stockchat.graphql.export import SCHEMA_FILE, schema_text
-from stockchat.graphql.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH
 
 ME = "{ conversations { id } }"
 

@@ -1,6 +1,6 @@
 """Hostile input on /graphql/ (HTTP and socket) is refused with a code, never a fault.
 
-The same classes as every other path (stockchat/inputs.py): NUL and other control
+The same classes as every other path (core/inputs.py): NUL and other control
 characters, lone surrogates, Unicode digits in ids, deep JSON.
 """
 

@@ -1,4 +1,4 @@
-"""GraphQL subscriptions' hub subscriber (stockchat/graphql/streams.py)."""
+"""GraphQL subscriptions' hub subscriber (core/graphql/streams.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 from graphql import GraphQLError
 
-from stockchat.graphql.streams import HubStream
+from core.graphql.streams import HubStream
 
 
 async def first(stream: HubStream) -> dict:

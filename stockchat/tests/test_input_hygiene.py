@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from chat import services as chat_services
-from stockchat.openapi import API_ERRORS, error_codes
+from core.openapi import API_ERRORS, error_codes
 from trading import services as trading_services
 from trading.models import Order
 from trading.tests.conftest import new_stock
@@ -274,5 +274,5 @@ def test_every_service_error_code_is_in_the_schema():
         found.update(re.findall(r'failed\("([a-z_]+)"', text))
     assert found, "the scan found no codes"
     missing = sorted(found - error_codes())
-    assert not missing, f"codes raised but not in stockchat.openapi.API_ERRORS: {missing}"
+    assert not missing, f"codes raised but not in core.openapi.API_ERRORS: {missing}"
     assert 404 in API_ERRORS

@@ -41,7 +41,7 @@ def test_the_docs_page_has_no_inline_script_or_style_and_loads_its_start_up_scri
 def test_the_schema_documents_errors_the_order_cancel_body_and_message_seq(tmp_path):
     import yaml
 
-    from stockchat.openapi import error_codes
+    from core.openapi import error_codes
 
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--file", str(target))

@@ -20,7 +20,7 @@ import websockets
 from channels.db import database_sync_to_async
 
 from conftest import session_cookie_for
-from stockchat.realtime.socket import CLOSE_SERVICE_RESTART
+from core.realtime.socket import CLOSE_SERVICE_RESTART
 from testsupport.processes import ROOT, AppProcess, app_environment
 from testsupport.servers import free_port
 

@@ -7,11 +7,11 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 
+from core.realtime import socket as socket_module
+from core.realtime.groups import session_group, user_group
+from core.realtime.hub import get_hub, hub_control, hub_event
+from core.realtime.socket import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES, BaseSocketConsumer
 from stockchat.asgi import application
-from stockchat.realtime import socket as socket_module
-from stockchat.realtime.groups import session_group, user_group
-from stockchat.realtime.hub import get_hub, hub_control, hub_event
-from stockchat.realtime.socket import CLOSE_UNAUTHENTICATED, MAX_FRAME_BYTES, BaseSocketConsumer
 from testsupport.socket_contract import ContractCommunicator
 
 pytestmark = pytest.mark.django_db(transaction=True)

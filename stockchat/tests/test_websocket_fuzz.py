@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from chat.tests.conftest import make_world
 from conftest import session_cookie_for
+from core.inputs import MAX_JSON_DEPTH
+from core.realtime import socket as socket_module
+from core.realtime.hub import get_hub
 from stockchat.asgi import application
-from stockchat.inputs import MAX_JSON_DEPTH
-from stockchat.realtime import socket as socket_module
-from stockchat.realtime.hub import get_hub
 from testsupport.socket_contract import ContractCommunicator
 from trading import services as trading
 

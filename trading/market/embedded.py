@@ -15,7 +15,7 @@ import logging
 
 from django.conf import settings
 
-from stockchat.realtime.tasks import spawn
+from core.realtime.tasks import spawn
 from trading.market.feed import FeedRunner, FeedSettings, SimulatedFeed
 
 logger = logging.getLogger(__name__)

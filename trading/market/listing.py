@@ -31,7 +31,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from stockchat.inputs import InputError, has_forbidden_characters, loads_json
+from core.inputs import InputError, has_forbidden_characters, loads_json
 from trading.models import SYMBOL_PATTERN
 
 COLUMNS = ("symbol", "name", "exchange", "sector", "description", "website", "currency", "tradable", "restricted")

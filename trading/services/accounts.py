@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from trading import events
 from trading.models import Account, LedgerEntry, LedgerKind
 from trading.services.common import clean_amount, lock_account

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Case, Count, DecimalField, F, Q, Value, When
 from django.utils import timezone
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from trading import events, selectors
 from trading.models import PRICE, AlertCondition, Notification, PriceAlert, Quote
 from trading.services.common import as_decimal, clean_price

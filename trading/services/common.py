@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from trading.models import Account, Position
 from trading.templatetags.market_format import money
 

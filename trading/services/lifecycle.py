@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from trading.models import Order, OrderStatus
 
 ORDER_NOT_OPEN = "order_not_open"

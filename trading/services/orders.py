@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from trading import events, selectors
 from trading.models import Account, Order, OrderSide, OrderStatus, OrderType, Position, Stock, TimeInForce
 from trading.services.accounts import INSUFFICIENT_CASH, account_open

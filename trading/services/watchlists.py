@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from trading import selectors
 from trading.models import Watchlist, WatchlistItem
 

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from stockchat.errors import NotFound, ServiceError
+from core.errors import NotFound, ServiceError
 from trading import events, services
 from trading.models import Notification, PriceAlert
 from trading.tests import test_events

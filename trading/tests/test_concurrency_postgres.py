@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from trading import services
 from trading.books import books_violations
 from trading.models import Account, Fill, LedgerEntry, Order, Position

@@ -10,9 +10,9 @@ from django.contrib.auth.models import Group
 from accounts import services as accounts
 from accounts.events import sockets_close_for_session
 from conftest import session_cookie_for
+from core.realtime.groups import session_group
+from core.realtime.hub import get_hub
 from stockchat.asgi import application
-from stockchat.realtime.groups import session_group
-from stockchat.realtime.hub import get_hub
 from testsupport.graphql import GraphQLSocket
 from testsupport.waiting import wait_until_async
 from trading import events, services

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from trading import services
 from trading.books import books_violations
 from trading.models import Account, Order, Position

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 from trading import services
 from trading.books import books_violations
 from trading.models import Order, OrderStatus

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
-from stockchat.errors import NotFound, ServiceError
+from core.errors import NotFound, ServiceError
 from trading import services
 from trading.books import books_violations
 from trading.models import Account, Fill, LedgerEntry, Order, Position

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import api_token_create
-from stockchat.inputs import has_forbidden_characters
+from core.inputs import has_forbidden_characters
 
 
 class Command(BaseCommand):

@@ -11,8 +11,8 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import path
 
+from core.realtime.handshake import SiteOriginValidator
 from stockchat.deploy.client_address import ClientAddressMiddleware, client_address_middleware
-from stockchat.realtime.handshake import SiteOriginValidator
 
 ALB = "10.0.0.2"  # the socket peer: the nearest proxy
 

@@ -7,7 +7,7 @@ the app stores control characters. A view whose form checks each field
 itself (``form_text_checked`` with ``ControlCharacterFormMixin``) gets the
 form body as sent, so that the refusal is an error on the field. The error is JSON ``{code, detail}``
 under ``/api/`` and a small page elsewhere. JSON bodies are checked by the
-API's parser (``stockchat.api.CheckedJSONParser``), with the same code.
+API's parser (``core.api.CheckedJSONParser``), with the same code.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.html import escape
 
-from stockchat.inputs import ERROR_CONTROL_CHARACTER, has_forbidden_characters
+from core.inputs import ERROR_CONTROL_CHARACTER, has_forbidden_characters
 
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CONTROL_CHARACTER_MESSAGE = "Remove the control character (NUL, escape, ...) from this field."

@@ -13,7 +13,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from stockchat.env import env_float, env_int, env_str
+from core.env import env_float, env_int, env_str
 
 POSTGRESQL_ENGINE = "django.db.backends.postgresql"
 SQLITE_ENGINE = "django.db.backends.sqlite3"

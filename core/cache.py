@@ -37,5 +37,5 @@ def redis_cache(url: str) -> dict[str, Any]:
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": "stockchat",
-        "OPTIONS": {"pool_class": "stockchat.cache.SharedConnectionPool"},
+        "OPTIONS": {"pool_class": "core.cache.SharedConnectionPool"},
     }

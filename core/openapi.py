@@ -116,7 +116,7 @@ TRADING_RULES = {("POST", "/api/v1/orders"), ("DELETE", "/api/v1/orders/{order_i
 RATE_LIMITED = {("POST", "/api/v1/orders"), ("POST", "/api/v1/conversations/{conversation_id}/messages")}
 
 
-# What stockchat.inputs lets through in text: no C0 controls but tab and newlines, no DEL or C1.
+# What core.inputs lets through in text: no C0 controls but tab and newlines, no DEL or C1.
 TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
 
 

@@ -23,8 +23,8 @@ from graphql import (
 from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 
-from stockchat.graphql.base import DEFAULT_PAGE, MAX_PAGE
-from stockchat.inputs import ERROR_CONTROL_CHARACTER, has_forbidden_characters
+from core.graphql.base import DEFAULT_PAGE, MAX_PAGE
+from core.inputs import ERROR_CONTROL_CHARACTER, has_forbidden_characters
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15

@@ -12,9 +12,9 @@ from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from stockchat.channel_layers import redis_channel_layer
-from stockchat.realtime.hub import FanoutHub, hub_event
-from stockchat.realtime.outbox import Outbox
+from core.channel_layers import redis_channel_layer
+from core.realtime.hub import FanoutHub, hub_event
+from core.realtime.outbox import Outbox
 
 
 class Recorder:

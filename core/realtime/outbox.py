@@ -16,7 +16,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from stockchat.realtime.tasks import spawn
+from core.realtime.tasks import spawn
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
-from stockchat.realtime.tasks import spawn
+from core.realtime.tasks import spawn
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from stockchat.errors import ServiceError
+from core.errors import ServiceError
 
 MAX_BIGINT = 2**63 - 1
 MAX_JSON_DEPTH = 32

@@ -1,4 +1,4 @@
-"""The one place untrusted ids, text and JSON are parsed (stockchat/inputs.py)."""
+"""The one place untrusted ids, text and JSON are parsed (core/inputs.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from stockchat.inputs import (
+from core.inputs import (
     MAX_BIGINT,
     InputError,
     check_text,

@@ -32,11 +32,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
 
-from stockchat.env import env_str
+from core.env import env_str
 
 logger = logging.getLogger(__name__)
 
-UNCONFIGURED_BACKEND = "stockchat.mail.UnconfiguredEmailBackend"
+UNCONFIGURED_BACKEND = "core.mail.UnconfiguredEmailBackend"
 SES_BACKEND = "django_ses.SESBackend"
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 CONSOLE_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -8,7 +8,7 @@ import threading
 import redis
 from django.core.cache import CacheHandler
 
-from stockchat.cache import redis_cache
+from core.cache import redis_cache
 
 
 def connections_received(url: str) -> int:

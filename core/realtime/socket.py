@@ -4,10 +4,10 @@ Frames are JSON objects with a ``type``; the protocol is documented in
 ``docs/websocket.md``. A frame that cannot be understood gets an ``error``
 frame with a stable ``code`` and the socket stays open: hostile input (deep
 nesting, NUL and other control characters, ids that are not ASCII digits) is
-refused through ``stockchat.inputs`` before any handler sees it, and a handler
+refused through ``core.inputs`` before any handler sees it, and a handler
 that fails anyway answers ``internal_error``. Whatever ends a consumer, its
 disconnect path runs, so the hub never keeps a dead socket. Events reach the
-socket through the process's fan-out hub (``stockchat.realtime.hub``), never
+socket through the process's fan-out hub (``core.realtime.hub``), never
 through a channel of its own.
 """
 
@@ -23,20 +23,20 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from stockchat.errors import ServiceError
-from stockchat.inputs import (
+from core.errors import ServiceError
+from core.inputs import (
     ERROR_CONTROL_CHARACTER,
     ERROR_MALFORMED_JSON,
     InputError,
     find_forbidden_text,
     loads_json,
 )
-from stockchat.realtime.groups import session_group, user_group
-from stockchat.realtime.handshake import MAX_TOKEN_LENGTH, bearer_token, has_session_cookie
-from stockchat.realtime.hub import encode_frame, get_hub
-from stockchat.realtime.limits import TokenBucket
-from stockchat.realtime.outbox import Outbox
-from stockchat.realtime.tasks import spawn
+from core.realtime.groups import session_group, user_group
+from core.realtime.handshake import MAX_TOKEN_LENGTH, bearer_token, has_session_cookie
+from core.realtime.hub import encode_frame, get_hub
+from core.realtime.limits import TokenBucket
+from core.realtime.outbox import Outbox
+from core.realtime.tasks import spawn
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class BaseSocketConsumer(AsyncWebsocketConsumer):
     # --- authentication (docs/websocket.md, "Opening") --------------------------------------
 
     async def connect(self) -> None:
-        # The Origin was checked before (stockchat.realtime.handshake). Every socket that got
+        # The Origin was checked before (core.realtime.handshake). Every socket that got
         # this far is accepted, so that a client can tell missing or refused credentials (4401)
         # from a refused Origin (the handshake's 403).
         self.user = None

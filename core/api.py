@@ -3,7 +3,7 @@
 Every error body is ``{"code": "<stable code>", "detail": "<human text>"}``,
 plus ``"fields"`` for validation errors, from ``exception_handler`` below
 (``REST_FRAMEWORK["EXCEPTION_HANDLER"]``). Services raise
-``stockchat.errors.ServiceError``; DRF's own exceptions and Django's
+``core.errors.ServiceError``; DRF's own exceptions and Django's
 ``Http404``/``PermissionDenied`` are mapped to the same shape.
 """
 
@@ -27,8 +27,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from stockchat.errors import ServiceError
-from stockchat.inputs import (
+from core.errors import ServiceError
+from core.inputs import (
     ERROR_CONTROL_CHARACTER,
     ERROR_MALFORMED_JSON,
     InputError,
@@ -166,7 +166,7 @@ class DecimalStringField(serializers.DecimalField):
 
 
 class CheckedJSONParser(JSONParser):
-    """JSON bodies through ``stockchat.inputs``: depth-limited (no ``RecursionError``),
+    """JSON bodies through ``core.inputs``: depth-limited (no ``RecursionError``),
     no control characters in any key or string, and numbers exactly as typed
     (``Decimal``, never a float rounded on the way to a price)."""
 

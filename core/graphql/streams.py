@@ -1,4 +1,4 @@
-"""GraphQL subscriptions fed by the process's fan-out hub (``stockchat.realtime.hub``).
+"""GraphQL subscriptions fed by the process's fan-out hub (``core.realtime.hub``).
 
 A subscription is one more local subscriber of the hub: the process follows each
 channel-layer group once, whatever the number of GraphQL and /ws/ subscribers,
@@ -23,10 +23,10 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-from stockchat.graphql.base import graphql_error
-from stockchat.realtime.groups import session_group, user_group
-from stockchat.realtime.hub import get_hub
-from stockchat.realtime.tasks import spawn
+from core.graphql.base import graphql_error
+from core.realtime.groups import session_group, user_group
+from core.realtime.hub import get_hub
+from core.realtime.tasks import spawn
 
 DEFAULT_LIMIT = 512
 

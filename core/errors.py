@@ -1,6 +1,6 @@
 """The one error type that services raise for a request that cannot be carried out.
 
-The API's exception handler (``stockchat.api``) turns it into a JSON body with
+The API's exception handler (``core.api``) turns it into a JSON body with
 the stable ``code`` and the human ``detail``; WebSocket consumers send the same
 pair in an error frame.
 """

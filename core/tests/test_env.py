@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from stockchat.env import env_bool, env_decimal, env_int, env_list, env_required
+from core.env import env_bool, env_decimal, env_int, env_list, env_required
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ from graphql import GraphQLError, OperationType
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
-from stockchat.errors import ServiceError
-from stockchat.inputs import InputError, parse_int
+from core.errors import ServiceError
+from core.inputs import InputError, parse_int
 
 # Page sizes: larger requests are refused (not clamped) so a client learns the limit.
 DEFAULT_PAGE = 50
