@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
-from django.urls.resolvers import RegexPattern, RoutePattern
 
 from accounts import services as account_services
+from testsupport.urls import fill_route, site_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -22,39 +19,11 @@ SAMPLE_VALUES = {
     "path": "1",
     "uuid": "00000000-0000-0000-0000-000000000001",
 }
-ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
-def _sample_route(route: str) -> str:
-    return ROUTE_PARAMETER.sub(lambda m: SAMPLE_VALUES[m["converter"] or "str"], route)
-
-
-def _sample_regex(regex: str) -> str | None:
-    """A path the regex matches, for the simple regexes the admin uses; None when there is none to guess."""
-    text = regex.removeprefix("^").removesuffix("\\Z").removesuffix("$")
-    # (?P<app_label>auth|accounts|…) -> the first alternative
-    text = re.sub(r"\(\?P<\w+>([\w-]+)(?:\|[^)]*)?\)", r"\1", text)
-    return None if re.search(r"[()\[\]*+?\\]", text) else text
-
-
-def every_path(resolver: URLResolver | None = None, prefix: str = "/") -> list[str]:
+def every_path() -> list[str]:
     """One concrete path for each URL pattern of the site."""
-    paths = []
-    for entry in (resolver or get_resolver()).url_patterns:
-        pattern = entry.pattern
-        if isinstance(pattern, RoutePattern):
-            part = _sample_route(str(pattern))
-        elif isinstance(pattern, RegexPattern):
-            part = _sample_regex(pattern.regex.pattern)
-            if part is None:
-                continue
-        else:  # pragma: no cover - Django has no other kind
-            raise AssertionError(type(pattern))
-        if isinstance(entry, URLResolver):
-            paths.extend(every_path(entry, prefix + part))
-        elif isinstance(entry, URLPattern):
-            paths.append(prefix + part)
-    return sorted(set(paths))
+    return [fill_route(route, lambda m: SAMPLE_VALUES[m["converter"] or "str"]) for route in site_routes()]
 
 
 def assert_private(response, what: str) -> None:

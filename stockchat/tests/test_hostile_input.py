@@ -18,16 +18,15 @@ import base64
 import json
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import pytest
 from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from chat import services as chat_services
+from testsupport.urls import fill_route, site_routes
 from trading import services as trading_services
 from trading.tests.conftest import new_stock
 
@@ -175,20 +174,6 @@ def hostile_inputs() -> list[Hostile]:
     return cases
 
 
-_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
-
-
-def _routes(patterns=None, prefix: str = "") -> Iterator[str]:
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        route = str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            if (prefix + route).startswith(SKIPPED_PREFIXES):
-                continue
-            yield from _routes(entry.url_patterns, prefix + route)
-        elif isinstance(entry, URLPattern):
-            yield (prefix + route).lstrip("^").rstrip("$")
-
-
 def _fill(route: str, values: dict[str, str], case: Hostile) -> str:
     def value(match: re.Match) -> str:
         name = match.group("name")
@@ -197,7 +182,7 @@ def _fill(route: str, values: dict[str, str], case: Hostile) -> str:
             return case.path_value
         return values.get(name, "x")
 
-    return "/" + _PARAMETER.sub(value, route)
+    return fill_route(route, value)
 
 
 @pytest.fixture
@@ -239,7 +224,7 @@ def test_no_route_answers_hostile_input_with_a_server_error(world):
     user, values = world
     client = Client(raise_request_exception=False)
     client.force_login(user)
-    routes = sorted(set(_routes()))
+    routes = site_routes(skip_prefixes=SKIPPED_PREFIXES)
     assert len(routes) > 40, routes
     failures = []
     logging.disable(logging.CRITICAL)  # thousands of requests: the request log would dominate the run
