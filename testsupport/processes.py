@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from testsupport.servers import READY_TIMEOUT_SECONDS, ServerUnavailable, free_port
+from testsupport.servers import READY_TIMEOUT_SECONDS, ServerUnavailable, free_port, stop_process
 from testsupport.waiting import port_open, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,13 +51,7 @@ class AppProcess:
 
     def stop(self, *, keep_log: bool = False) -> None:
         """SIGTERM, then wait (SIGKILL after 15 s); the log is removed unless ``keep_log``."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._log_handle.close()
         if not keep_log:
             self.log.unlink(missing_ok=True)

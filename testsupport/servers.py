@@ -21,6 +21,18 @@ from testsupport.waiting import wait_until
 READY_TIMEOUT_SECONDS = 30.0
 
 
+def stop_process(process: subprocess.Popen | None, *, timeout: float = 15) -> None:
+    """SIGTERM and wait, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class ServerUnavailable(RuntimeError):
     """The server cannot be started on this machine; the message says why."""
 
@@ -155,13 +167,7 @@ class RedisServer:
         return self
 
     def stop(self, *, remove: bool = True) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
         self.process = None
         if remove:
             shutil.rmtree(self.root, ignore_errors=True)
@@ -254,12 +260,6 @@ class SeaweedS3Server:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=15)
         self.process = None
         shutil.rmtree(self.root, ignore_errors=True)

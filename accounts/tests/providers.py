@@ -17,7 +17,7 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from testsupport.servers import READY_TIMEOUT_SECONDS, ServerUnavailable, free_port
+from testsupport.servers import READY_TIMEOUT_SECONDS, ServerUnavailable, free_port, stop_process
 from testsupport.waiting import wait_until
 
 CLIENT_ID = "stockchat-web"
@@ -69,13 +69,7 @@ class MockProvider:
             return False
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
         shutil.rmtree(self.log.parent, ignore_errors=True)
 
     def environment(self) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The API docs page (Swagger UI) in a real Chromium, under the site's Content-Security-Policy."""
+"""The developer pages in a real Chromium, under the site's Content-Security-Policy: the API docs
+(Swagger UI) and GraphiQL, each served from the app's own files and signed in by the session."""
 
 from __future__ import annotations
 
@@ -32,3 +33,21 @@ def test_swagger_ui_renders_the_operations_and_tries_one_signed_in(alice, site, 
         status.wait_for()
         assert status.inner_text().strip() == "200"
         assert '"username": "alice"' in me.locator(".live-responses-table tbody .microlight").first.inner_text()
+
+
+def test_graphiql_runs_a_query_signed_in_with_its_files_from_the_app(alice, site, browser):
+    # open_page fails the test on any CSP violation, script error or dialog.
+    with open_page(browser, site, alice) as watched:
+        page = watched.page
+        response = page.goto(f"{site.url}/graphql/")
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        editor = page.locator(".graphiql-query-editor .CodeMirror")
+        editor.wait_for()
+        page.evaluate(
+            "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror"
+            ".setValue('{ conversations { id } }')"
+        )
+        page.locator("button.graphiql-execute-button").click()
+        result = page.locator(".graphiql-response .CodeMirror-code")
+        result.filter(has_text="conversations").wait_for()
+        assert '"conversations": []' in result.inner_text()
