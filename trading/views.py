@@ -17,36 +17,23 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat import selectors as chat_selectors
-from chat import views as chat_views
 from core.errors import NotFound, ServiceError
 from core.input_middleware import form_text_checked
 from trading import selectors, services
 from trading.forms import OrderTicketForm
 from trading.models import AlertCondition, BarInterval, Company, OrderSide
+from trading.templatetags.trading_panels import summary_context
 from trading.valuation import to_cents, value_held
 
-RECENT_CONVERSATIONS = 5
 HISTORY_ROWS = 100
-ROOM_MESSAGES = 30
 EQUITY_PERIODS = [(30, "30 days"), (90, "90 days"), (365, "1 year")]
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _summary(user) -> dict:
-    try:
-        summary = selectors.portfolio_summary(viewer=user)
-    except NotFound:
-        return {"summary": None, "day_change": None, "holdings": []}
-    holdings = selectors.position_valuations(viewer=user)
-    return {"summary": summary, "day_change": summary.day_change, "holdings": holdings}
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    conversations = chat_selectors.conversation_list(viewer=request.user)[:RECENT_CONVERSATIONS]
-    summary = _summary(request.user)
+    summary = summary_context(request.user)
     watchlists = list(selectors.watchlist_list(viewer=request.user))
     movers = selectors.top_movers(viewer=request.user)
     # Every stock on the page gets its sparkline from one query.
@@ -65,7 +52,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "equity_periods": EQUITY_PERIODS,
             "watchlists": watchlists,
             "movers": movers,
-            "conversations": conversations,
         },
     )
 
@@ -120,13 +106,10 @@ def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: d
         "holding": holding,
         "open_orders": selectors.order_list(viewer=request.user, status="open", symbol=stock.symbol)[:HISTORY_ROWS],
         "intervals": BarInterval.choices,
-        "room": chat_selectors.stock_room_of(viewer=request.user, stock_id=stock.pk),
         "alerts": selectors.alert_list(viewer=request.user, symbol=stock.symbol),
         "alert_conditions": AlertCondition.choices,
         **_watchlist_choices(request.user, stock),
     }
-    if context["room"] is not None:
-        context.update(chat_views.pane_context(request.user, context["room"].pk, limit=ROOM_MESSAGES))
     return render(request, "trading/stock_detail.html", context, status=status)
 
 
@@ -237,7 +220,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         "trading/portfolio.html",
         {
             "nav": "portfolio",
-            **_summary(request.user),
+            **summary_context(request.user),
             "orders": selectors.order_list(viewer=request.user)[:HISTORY_ROWS],
             "activity": selectors.activity_list(viewer=request.user)[:HISTORY_ROWS],
             "equity_periods": EQUITY_PERIODS,
