@@ -61,7 +61,12 @@ def test_a_new_local_user_gets_a_trading_account(settings):
     settings.STOCKCHAT_OPENING_CASH = Decimal("5000.00")
     response = Client().post(
         "/accounts/signup/",
-        {"username": "quinn", "email": "quinn@example.com", "password1": "pale-violet-42", "password2": "pale-violet-42"},
+        {
+            "username": "quinn",
+            "email": "quinn@example.com",
+            "password1": "pale-violet-42",
+            "password2": "pale-violet-42",
+        },
     )
     assert response.status_code == 302
     user = get_user_model().objects.get(username="quinn")
