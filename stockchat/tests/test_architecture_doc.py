@@ -51,7 +51,8 @@ def _resolves(name: str) -> bool:
 
 
 def test_the_document_names_some_code():
-    assert len(_paths()) > 10 and len(_dotted()) > 20
+    assert len(_paths()) > 10
+    assert len(_dotted()) > 20
 
 
 @pytest.mark.parametrize("path", _paths())
