@@ -14,7 +14,7 @@ DEV_ENV := DJANGO_DEBUG=true
 help:
 	@echo "make run    - install, migrate, load demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install the test tools and run the test suite (SQLite, then PostgreSQL)"
-	@echo "make lint   - ruff, Django's system checks, and a check for missing migrations"
+	@echo "make lint   - ruff, the import contracts (import-linter), Django's system checks, and a check for missing migrations"
 	@echo "make format - format the code with ruff"
 	@echo "make bench  - run the benchmarks on loopback and write bench/results/REPORT.md (about 13 minutes)"
 	@echo "make vendor - copy the chart library pinned in package.json into static/vendor/ (needs npm)"
@@ -53,6 +53,7 @@ test-postgres: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(DEV_ENV) $(PY) manage.py check
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 

@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import transaction
 
-from accounts import services
+from accounts import onboarding, services
 from accounts.forms import AdminLoginForm
 from accounts.models import ApiToken, Identity, User
 
@@ -44,7 +44,7 @@ class StockchatUserAdmin(UserAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             if not change:
-                services.user_onboard(user=obj)
+                onboarding.user_onboard(user=obj)
         if deactivating:
             services.user_deactivate(user=obj)
 

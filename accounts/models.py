@@ -6,21 +6,22 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models, transaction
 
+from accounts import onboarding
+
 
 class UserManager(DjangoUserManager):
     """Django's manager, except that ``create_user`` and ``create_superuser`` onboard the new user.
 
     ``manage.py createsuperuser``, the shell and scripts create users through
-    these methods; they get what every other new user gets (a trading account
-    with the opening cash), in the same transaction as the user row.
+    these methods; they get what every other new user gets (the steps other apps
+    register in ``accounts.onboarding``, such as trading's paper-money account), in the
+    same transaction as the user row.
     """
 
     def _create_user(self, username, email, password, **extra_fields):
-        from accounts.services import user_onboard  # the services import this module
-
         with transaction.atomic(using=self._db):
             user = super()._create_user(username, email, password, **extra_fields)
-            user_onboard(user=user)
+            onboarding.user_onboard(user=user)
         return user
 
     async def _acreate_user(self, username, email, password, **extra_fields):

@@ -14,9 +14,8 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import events
+from accounts import events, onboarding
 from accounts.models import ApiToken, Identity, User
-from trading.services import account_open
 
 TOKEN_PREFIX = "sct_"  # noqa: S105 (a label, not a secret)
 USERNAME_MAX = 150
@@ -25,17 +24,6 @@ GROUP_NAME_MAX = 150
 
 ERROR_CLAIMS_NO_SUBJECT = "The provider's token names no usable subject (sub)."
 ERROR_CLAIMS_BAD_GROUPS = "The provider's groups claim is not a list of names."
-
-
-def user_onboard(*, user: User) -> None:
-    """Everything a new user gets, whichever way they signed up.
-
-    Every user creation goes through here, inside the creating transaction:
-    ``User.objects.create_user``/``create_superuser`` call it themselves (so
-    ``createsuperuser`` onboards too); the provider sign-in and the admin's add
-    form, which save a ``User`` directly, call it after the save.
-    """
-    account_open(user=user)
 
 
 def user_create_local(*, username: str, email: str, password: str) -> User:
@@ -114,7 +102,7 @@ def user_from_oidc_claims(*, issuer: str, claims: Mapping[str, Any]) -> User:
             with transaction.atomic():
                 user = _user_create_for_identity(claims)
                 identity = Identity.objects.create(user=user, issuer=issuer, subject=subject)
-                user_onboard(user=user)
+                onboarding.user_onboard(user=user)
         except IntegrityError:
             # A concurrent first sign-in of the same person won the race; use its user.
             identity = Identity.objects.select_related("user").select_for_update().get(issuer=issuer, subject=subject)

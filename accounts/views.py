@@ -145,18 +145,6 @@ def api_token_revoke(request: HttpRequest, prefix: str) -> HttpResponse:
 
 @login_required
 def account_page(request: HttpRequest) -> HttpResponse:
-    """Who the user is, their paper-money account, and where to change sign-in details."""
-    from trading import selectors as trading_selectors
-    from trading.selectors import NotFound as AccountNotFound
-
-    try:
-        summary = trading_selectors.portfolio_summary(viewer=request.user)
-    except AccountNotFound:
-        summary = None
-    context = {
-        "summary": summary,
-        "day_change": None if summary is None else summary.day_change,
-        "holdings": [] if summary is None else trading_selectors.position_valuations(viewer=request.user),
-        "local_password": not provider_enabled(),
-    }
-    return render(request, "accounts/account.html", context)
+    """Who the user is, and where to change sign-in details; the template asks trading for the
+    paper-money panel (``trading_panels.portfolio_summary``)."""
+    return render(request, "accounts/account.html", {"local_password": not provider_enabled()})

@@ -40,7 +40,7 @@ from rest_framework.permissions import AllowAny  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
 
 from accounts import services  # noqa: E402
-from accounts.providers import provider_settings  # noqa: E402
+from core.identity import provider_settings  # noqa: E402
 from stockchat import urls as project_urls  # noqa: E402
 
 

@@ -11,7 +11,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +19,7 @@ from chat import selectors, services
 from chat.models import Conversation, ConversationKind, MemberRole
 from core.errors import NotFound, ServiceError
 from core.inputs import parse_id
+from core.views import service_errors
 
 MAX_BODY_LENGTH = 4000
 # A refused form is sent back with what was typed, up to this much of each field.
@@ -52,15 +53,14 @@ def _render(
     status: int = 200,
     forms: dict | None = None,
 ):
-    """The chat page; ``forms`` brings a refused new-conversation form back as it was typed."""
+    """The chat page; ``forms`` brings a refused new-conversation form back as it was typed.
+
+    Raises ``NotFound`` for a conversation the viewer is not in (the views show the 404 page)."""
     listing = _listing(request.user)
     context: dict = {"nav": "chat", "conversations": listing, "current": None, "draft": draft, **(forms or {})}
     if conversation_id is not None:
-        try:
-            summary = selectors.conversation_summary(viewer=request.user, conversation_id=conversation_id)
-            context.update(pane_context(request.user, conversation_id, before=_older_than(request)))
-        except NotFound as exc:
-            raise Http404(exc.detail) from None
+        summary = selectors.conversation_summary(viewer=request.user, conversation_id=conversation_id)
+        context.update(pane_context(request.user, conversation_id, before=_older_than(request)))
         context.update(
             current=summary,
             current_title=conversation_title(summary, request.user),
@@ -94,12 +94,10 @@ def chat_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@service_errors
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     if _older_than(request) is None:
-        try:
-            newest = selectors.message_history(viewer=request.user, conversation_id=conversation_id, limit=1).messages
-        except NotFound as exc:
-            raise Http404(exc.detail) from None
+        newest = selectors.message_history(viewer=request.user, conversation_id=conversation_id, limit=1).messages
         if newest:
             # Showing the newest page marks the conversation read, as it is then on screen.
             services.conversation_mark_read(user=request.user, conversation_id=conversation_id, message_id=newest[0].pk)
@@ -108,6 +106,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@service_errors
 def message_post(request: HttpRequest, conversation_id: int) -> HttpResponse:
     body = request.POST.get("body", "")
     try:
@@ -117,8 +116,8 @@ def message_post(request: HttpRequest, conversation_id: int) -> HttpResponse:
             body=body,
             client_message_id=request.POST.get("client_message_id") or None,
         )
-    except NotFound as exc:
-        raise Http404(exc.detail) from None
+    except NotFound:
+        raise  # the 404 page (service_errors)
     except ServiceError as exc:
         # The draft comes back in the composer: nothing typed is lost.
         messages.error(request, exc.detail)
@@ -167,53 +166,44 @@ def group_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@service_errors
 def stock_room(request: HttpRequest, symbol: str) -> HttpResponse:
-    try:
-        conversation = services.stock_room_join(user=request.user, symbol=symbol)
-    except NotFound as exc:
-        raise Http404(exc.detail) from None
+    conversation = services.stock_room_join(user=request.user, symbol=symbol)
     return _back(request, conversation.pk)
 
 
-def _refused(request: HttpRequest, exc: ServiceError) -> None:
-    """A conversation the user is not in is a 404, as everywhere; any other refusal is shown."""
-    if exc.code == selectors.CONVERSATION_NOT_FOUND:
-        raise Http404(exc.detail) from None
-    messages.error(request, exc.detail)
+def _to_conversation(request: HttpRequest, conversation_id: int, **_: object) -> HttpResponse:
+    return redirect("conversation", conversation_id=conversation_id)
+
+
+# A conversation the user is not in is a 404, as everywhere; any other refusal (a member
+# who does not exist, an owner leaving alone...) is shown on the conversation's page.
+_refusals_on_the_conversation = service_errors(back=_to_conversation, missing={selectors.CONVERSATION_NOT_FOUND})
 
 
 @login_required
 @require_POST
+@_refusals_on_the_conversation
 def member_add(request: HttpRequest, conversation_id: int) -> HttpResponse:
     username = request.POST.get("username", "").strip()
-    try:
-        membership = services.member_add(actor=request.user, conversation_id=conversation_id, username=username)
-    except ServiceError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, f"{membership.user.get_username()} was added.")
-    return redirect("conversation", conversation_id=conversation_id)
+    membership = services.member_add(actor=request.user, conversation_id=conversation_id, username=username)
+    messages.success(request, f"{membership.user.get_username()} was added.")
+    return _to_conversation(request, conversation_id)
 
 
 @login_required
 @require_POST
+@_refusals_on_the_conversation
 def member_remove(request: HttpRequest, conversation_id: int, user_id: int) -> HttpResponse:
-    try:
-        services.member_remove(actor=request.user, conversation_id=conversation_id, user_id=user_id)
-    except ServiceError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, "The member was removed.")
-    return redirect("conversation", conversation_id=conversation_id)
+    services.member_remove(actor=request.user, conversation_id=conversation_id, user_id=user_id)
+    messages.success(request, "The member was removed.")
+    return _to_conversation(request, conversation_id)
 
 
 @login_required
 @require_POST
+@_refusals_on_the_conversation
 def conversation_leave(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    try:
-        services.conversation_leave(user=request.user, conversation_id=conversation_id)
-    except ServiceError as exc:
-        _refused(request, exc)
-        return redirect("conversation", conversation_id=conversation_id)
+    services.conversation_leave(user=request.user, conversation_id=conversation_id)
     messages.success(request, "You left the conversation.")
     return redirect("chat")

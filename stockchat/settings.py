@@ -14,11 +14,11 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts.providers import provider_settings
 from core.cache import redis_cache
 from core.channel_layers import redis_channel_layer
 from core.database import database_settings
 from core.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
+from core.identity import auth_provider, provider_settings
 from core.mail import mail_settings
 from stockchat.deploy.config import csp_directives, redis_url_with_password, storage_config
 from stockchat.deploy.logs import logging_config
@@ -147,20 +147,38 @@ else:
 # --- Sign-in ----------------------------------------------------------------------
 # Local Django accounts unless a provider is configured: any COGNITO_* variable
 # selects Amazon Cognito, any OIDC_* variable a generic OpenID Connect provider.
-_cognito_vars = sorted(k for k in ENV if k.startswith("COGNITO_") and ENV[k].strip())
-_oidc_vars = sorted(k for k in ENV if k.startswith("OIDC_") and ENV[k].strip())
-if _cognito_vars and _oidc_vars:
-    raise ImproperlyConfigured(
-        f"Set either COGNITO_* or OIDC_* variables, not both (found {', '.join(_cognito_vars + _oidc_vars)})."
-    )
-AUTH_PROVIDER = "cognito" if _cognito_vars else "oidc" if _oidc_vars else "local"
+AUTH_PROVIDER = auth_provider(ENV)
 
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 
 # --- Sign-in: provider, groups, sessions, rate limits (accounts app) -----------------
 # The provider's endpoints and the hardened OIDC flow (PKCE, RS256, nonce) come
-# from accounts/providers.py; a half-configured provider stops start-up there.
-globals().update(provider_settings(ENV, AUTH_PROVIDER))
+# from core/identity.py; a half-configured provider stops start-up there. Every name is
+# set whatever the provider (empty for local accounts), so that no code needs a special case.
+_provider = provider_settings(ENV, AUTH_PROVIDER)
+OIDC_ISSUER = _provider["OIDC_ISSUER"]
+OIDC_RP_CLIENT_ID = _provider["OIDC_RP_CLIENT_ID"]
+OIDC_RP_CLIENT_SECRET = _provider["OIDC_RP_CLIENT_SECRET"]
+OIDC_OP_AUTHORIZATION_ENDPOINT = _provider["OIDC_OP_AUTHORIZATION_ENDPOINT"]
+OIDC_OP_TOKEN_ENDPOINT = _provider["OIDC_OP_TOKEN_ENDPOINT"]
+OIDC_OP_USER_ENDPOINT = _provider["OIDC_OP_USER_ENDPOINT"]
+OIDC_OP_JWKS_ENDPOINT = _provider["OIDC_OP_JWKS_ENDPOINT"]
+OIDC_OP_LOGOUT_ENDPOINT = _provider["OIDC_OP_LOGOUT_ENDPOINT"]
+OIDC_LOGOUT_STYLE = _provider["OIDC_LOGOUT_STYLE"]
+OIDC_PROVIDER_NAME = _provider["OIDC_PROVIDER_NAME"]
+OIDC_RP_SCOPES = _provider["OIDC_RP_SCOPES"]
+OIDC_VERIFY_KID = _provider["OIDC_VERIFY_KID"]
+OIDC_TOKEN_USE_BASIC_AUTH = _provider["OIDC_TOKEN_USE_BASIC_AUTH"]
+OIDC_RP_SIGN_ALGO = _provider["OIDC_RP_SIGN_ALGO"]
+OIDC_USE_PKCE = _provider["OIDC_USE_PKCE"]
+OIDC_PKCE_CODE_CHALLENGE_METHOD = _provider["OIDC_PKCE_CODE_CHALLENGE_METHOD"]
+OIDC_USE_NONCE = _provider["OIDC_USE_NONCE"]
+OIDC_ALLOW_UNSECURED_JWT = _provider["OIDC_ALLOW_UNSECURED_JWT"]
+OIDC_STORE_ID_TOKEN = _provider["OIDC_STORE_ID_TOKEN"]
+OIDC_TIMEOUT = _provider["OIDC_TIMEOUT"]
+OIDC_AUTHENTICATION_CALLBACK_URL = _provider["OIDC_AUTHENTICATION_CALLBACK_URL"]
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = _provider["OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS"]
+OIDC_GROUPS_CLAIM = _provider["OIDC_GROUPS_CLAIM"]
 if AUTH_PROVIDER != "local":
     AUTHENTICATION_BACKENDS.append("accounts.oidc.ProviderBackend")
 # Provider groups (cognito:groups) that make a user staff or superuser at each sign-in.

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from accounts.demo import DEMO_ADMIN, DEMO_TRADERS
 from trading import services
-from trading.market.listing import ListingFileError, read_listing_file
+from trading.formats.listing import ListingFileError, read_listing_file
 from trading.market.simulator import minute_volatility
 from trading.models import BarInterval, Order, PriceBar, Quote, Stock
 

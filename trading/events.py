@@ -11,7 +11,6 @@ times in ISO 8601) and carry ``v`` so clients can tell protocol versions apart.
 
 from __future__ import annotations
 
-import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from trading.models import Account, Fill, Notification, Order, Quote
-
-log = logging.getLogger(__name__)
 
 EVENT_VERSION = 1
 

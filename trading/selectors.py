@@ -48,7 +48,6 @@ POSITION_NOT_FOUND = "position_not_found"
 WATCHLIST_NOT_FOUND = "watchlist_not_found"
 ACCOUNT_NOT_FOUND = "account_not_found"
 ALERT_NOT_FOUND = "alert_not_found"
-MAX_BARS = 10_000
 
 
 def _stock_not_found(symbol: object) -> NotFound:
@@ -214,10 +213,6 @@ def activity_list(*, viewer, kind: str | None = None) -> QuerySet[LedgerEntry]:
     if kind:
         entries = entries.filter(kind=kind)
     return entries.order_by("-id")
-
-
-def fill_list(*, viewer) -> QuerySet[Fill]:
-    return Fill.objects.filter(account__user=viewer).select_related("stock").order_by("-id")
 
 
 def watchlist_list(*, viewer) -> QuerySet[Watchlist]:

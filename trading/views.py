@@ -13,40 +13,28 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat import selectors as chat_selectors
-from chat import views as chat_views
 from core.errors import NotFound, ServiceError
 from core.input_middleware import form_text_checked
+from core.views import service_errors
 from trading import selectors, services
 from trading.forms import OrderTicketForm
 from trading.models import AlertCondition, BarInterval, Company, OrderSide
+from trading.templatetags.trading_panels import summary_context
 from trading.valuation import to_cents, value_held
 
-RECENT_CONVERSATIONS = 5
 HISTORY_ROWS = 100
-ROOM_MESSAGES = 30
 EQUITY_PERIODS = [(30, "30 days"), (90, "90 days"), (365, "1 year")]
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _summary(user) -> dict:
-    try:
-        summary = selectors.portfolio_summary(viewer=user)
-    except NotFound:
-        return {"summary": None, "day_change": None, "holdings": []}
-    holdings = selectors.position_valuations(viewer=user)
-    return {"summary": summary, "day_change": summary.day_change, "holdings": holdings}
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    conversations = chat_selectors.conversation_list(viewer=request.user)[:RECENT_CONVERSATIONS]
-    summary = _summary(request.user)
+    summary = summary_context(request.user)
     watchlists = list(selectors.watchlist_list(viewer=request.user))
     movers = selectors.top_movers(viewer=request.user)
     # Every stock on the page gets its sparkline from one query.
@@ -65,7 +53,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "equity_periods": EQUITY_PERIODS,
             "watchlists": watchlists,
             "movers": movers,
-            "conversations": conversations,
         },
     )
 
@@ -96,13 +83,6 @@ def stock_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _stock_or_404(user, symbol: str):
-    try:
-        return selectors.stock_get(viewer=user, symbol=symbol)
-    except NotFound as exc:
-        raise Http404(exc.detail) from None
-
-
 def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: dict | None = None, status=200):
     try:
         position = selectors.position_get(viewer=request.user, symbol=stock.symbol)
@@ -120,13 +100,10 @@ def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: d
         "holding": holding,
         "open_orders": selectors.order_list(viewer=request.user, status="open", symbol=stock.symbol)[:HISTORY_ROWS],
         "intervals": BarInterval.choices,
-        "room": chat_selectors.stock_room_of(viewer=request.user, stock_id=stock.pk),
         "alerts": selectors.alert_list(viewer=request.user, symbol=stock.symbol),
         "alert_conditions": AlertCondition.choices,
         **_watchlist_choices(request.user, stock),
     }
-    if context["room"] is not None:
-        context.update(chat_views.pane_context(request.user, context["room"].pk, limit=ROOM_MESSAGES))
     return render(request, "trading/stock_detail.html", context, status=status)
 
 
@@ -141,8 +118,9 @@ def _watchlist_choices(user, stock) -> dict:
 
 @login_required
 @require_GET
+@service_errors
 def stock_detail(request: HttpRequest, symbol: str) -> HttpResponse:
-    stock = _stock_or_404(request.user, symbol)
+    stock = selectors.stock_get(viewer=request.user, symbol=symbol)
     return _stock_page(request, stock, form=OrderTicketForm())
 
 
@@ -169,12 +147,13 @@ def _order_request(stock, data: dict) -> dict:
 @form_text_checked
 @login_required
 @require_http_methods(["POST"])
+@service_errors
 def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:
     """Two steps: ``review`` shows what would be placed, ``confirm`` places it.
 
     ``edit`` (from the review) brings back the ticket filled in as it was.
     """
-    stock = _stock_or_404(request.user, symbol)
+    stock = selectors.stock_get(viewer=request.user, symbol=symbol)
     form = OrderTicketForm(request.POST)
     if not form.is_valid():
         return _stock_page(request, stock, form=form, status=400)
@@ -195,8 +174,8 @@ def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:
         order = services.order_place(
             user=request.user, **_order_request(stock, data), client_order_id=data.get("client_order_id") or None
         )
-    except NotFound as exc:
-        raise Http404(exc.detail) from None
+    except NotFound:
+        raise  # the 404 page (service_errors)
     except ServiceError as exc:
         form.add_error(None, exc.detail)
         return _stock_page(request, stock, form=form, status=400)
@@ -212,21 +191,21 @@ def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:
     return redirect("stock_detail", symbol=stock.symbol)
 
 
-@login_required
-@require_POST
-def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
-    try:
-        order = selectors.order_get(viewer=request.user, order_id=order_id)
-        services.order_cancel(user=request.user, order_id=order.pk)
-    except NotFound as exc:
-        raise Http404(exc.detail) from None
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, f"Order {order.pk} canceled.")
+def _order_back(request: HttpRequest, order_id: int, *, order=None) -> HttpResponse:
     if request.POST.get("next") == "portfolio":
         return redirect("portfolio")
+    order = order or selectors.order_get(viewer=request.user, order_id=order_id)
     return redirect("stock_detail", symbol=order.stock.symbol)
+
+
+@login_required
+@require_POST
+@service_errors(back=_order_back)
+def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_get(viewer=request.user, order_id=order_id)
+    services.order_cancel(user=request.user, order_id=order.pk)
+    messages.success(request, f"Order {order.pk} canceled.")
+    return _order_back(request, order.pk, order=order)
 
 
 @login_required
@@ -237,7 +216,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         "trading/portfolio.html",
         {
             "nav": "portfolio",
-            **_summary(request.user),
+            **summary_context(request.user),
             "orders": selectors.order_list(viewer=request.user)[:HISTORY_ROWS],
             "activity": selectors.activity_list(viewer=request.user)[:HISTORY_ROWS],
             "equity_periods": EQUITY_PERIODS,
@@ -292,7 +271,7 @@ def portfolio_csv(request: HttpRequest) -> HttpResponse:
 DEFAULT_WATCHLIST = "My watchlist"
 
 
-def _watchlist_back(request: HttpRequest) -> HttpResponse:
+def _watchlist_back(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
     # Only a symbol the viewer may see leads back to a stock page; anything else, the dashboard.
     symbol = request.POST.get("next_symbol", "")
     if symbol:
@@ -303,43 +282,30 @@ def _watchlist_back(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
 
 
-def _watchlist_or_404(request: HttpRequest, watchlist_id: int):
-    try:
-        return selectors.watchlist_get(viewer=request.user, watchlist_id=watchlist_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from None
-
-
 @login_required
 @require_POST
+@service_errors(back=_watchlist_back)
 def watchlist_create(request: HttpRequest) -> HttpResponse:
-    name = request.POST.get("name", "")
-    try:
-        watchlist = services.watchlist_create(owner=request.user, name=name)
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, f"Watchlist {watchlist.name!r} created.")
+    watchlist = services.watchlist_create(owner=request.user, name=request.POST.get("name", ""))
+    messages.success(request, f"Watchlist {watchlist.name!r} created.")
     return _watchlist_back(request)
 
 
 @login_required
 @require_POST
+@service_errors(back=_watchlist_back)
 def watchlist_rename(request: HttpRequest, watchlist_id: int) -> HttpResponse:
-    watchlist = _watchlist_or_404(request, watchlist_id)
-    try:
-        services.watchlist_rename(watchlist=watchlist, name=request.POST.get("name", ""))
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, f"Watchlist renamed to {watchlist.name!r}.")
+    watchlist = selectors.watchlist_get(viewer=request.user, watchlist_id=watchlist_id)
+    services.watchlist_rename(watchlist=watchlist, name=request.POST.get("name", ""))
+    messages.success(request, f"Watchlist renamed to {watchlist.name!r}.")
     return _watchlist_back(request)
 
 
 @login_required
 @require_POST
+@service_errors
 def watchlist_delete(request: HttpRequest, watchlist_id: int) -> HttpResponse:
-    watchlist = _watchlist_or_404(request, watchlist_id)
+    watchlist = selectors.watchlist_get(viewer=request.user, watchlist_id=watchlist_id)
     services.watchlist_delete(watchlist=watchlist)
     messages.success(request, f"Watchlist {watchlist.name!r} deleted.")
     return _watchlist_back(request)
@@ -347,59 +313,56 @@ def watchlist_delete(request: HttpRequest, watchlist_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@service_errors(back=_watchlist_back, missing=())
 def watchlist_item_add(request: HttpRequest) -> HttpResponse:
-    """Add a stock to one of the viewer's watchlists, or to a new "My watchlist" if there is none."""
+    """Add a stock to one of the viewer's watchlists, or to a new "My watchlist" if there is none.
+
+    The watchlist and the symbol come from the form: one that does not exist is a message, not a 404."""
     symbol = request.POST.get("symbol", "").strip()
     raw_id = request.POST.get("watchlist", "")
-    try:
-        if raw_id:
-            watchlist = selectors.watchlist_get(viewer=request.user, watchlist_id=raw_id)
-        else:
-            watchlist = selectors.watchlist_list(viewer=request.user).first() or services.watchlist_create(
-                owner=request.user, name=DEFAULT_WATCHLIST
-            )
-        item = services.watchlist_item_add(watchlist=watchlist, symbol=symbol)
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
+    if raw_id:
+        watchlist = selectors.watchlist_get(viewer=request.user, watchlist_id=raw_id)
     else:
-        messages.success(request, f"{item.stock.symbol} is on {watchlist.name!r}.")
+        watchlist = selectors.watchlist_list(viewer=request.user).first() or services.watchlist_create(
+            owner=request.user, name=DEFAULT_WATCHLIST
+        )
+    item = services.watchlist_item_add(watchlist=watchlist, symbol=symbol)
+    messages.success(request, f"{item.stock.symbol} is on {watchlist.name!r}.")
     return _watchlist_back(request)
 
 
 @login_required
 @require_POST
+@service_errors(back=_watchlist_back, missing={selectors.WATCHLIST_NOT_FOUND})
 def watchlist_item_remove(request: HttpRequest, watchlist_id: int, symbol: str) -> HttpResponse:
-    watchlist = _watchlist_or_404(request, watchlist_id)
-    try:
-        services.watchlist_item_remove(watchlist=watchlist, symbol=symbol)
-    except NotFound as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, f"{symbol.upper()} removed from {watchlist.name!r}.")
+    watchlist = selectors.watchlist_get(viewer=request.user, watchlist_id=watchlist_id)
+    services.watchlist_item_remove(watchlist=watchlist, symbol=symbol)
+    messages.success(request, f"{symbol.upper()} removed from {watchlist.name!r}.")
     return _watchlist_back(request)
 
 
 # --- price alerts and notifications ------------------------------------------------------------
 
 
+def _stock_back(request: HttpRequest, symbol: str) -> HttpResponse:
+    return redirect("stock_detail", symbol=selectors.stock_get(viewer=request.user, symbol=symbol).symbol)
+
+
 @login_required
 @require_POST
+@service_errors(back=_stock_back)
 def alert_create(request: HttpRequest, symbol: str) -> HttpResponse:
-    stock = _stock_or_404(request.user, symbol)
-    try:
-        alert = services.alert_create(
-            user=request.user,
-            symbol=stock.symbol,
-            condition=request.POST.get("condition", ""),
-            threshold=request.POST.get("threshold", "").strip(),
-        )
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(
-            request,
-            f"Alert set: {stock.symbol} {alert.get_condition_display().lower()} {alert.threshold.normalize():f}.",
-        )
+    stock = selectors.stock_get(viewer=request.user, symbol=symbol)
+    alert = services.alert_create(
+        user=request.user,
+        symbol=stock.symbol,
+        condition=request.POST.get("condition", ""),
+        threshold=request.POST.get("threshold", "").strip(),
+    )
+    messages.success(
+        request,
+        f"Alert set: {stock.symbol} {alert.get_condition_display().lower()} {alert.threshold.normalize():f}.",
+    )
     return redirect("stock_detail", symbol=stock.symbol)
 
 
@@ -411,11 +374,9 @@ def _alert_back(request: HttpRequest, alert) -> HttpResponse:
 
 @login_required
 @require_POST
+@service_errors
 def alert_delete(request: HttpRequest, alert_id: int) -> HttpResponse:
-    try:
-        alert = selectors.alert_get(viewer=request.user, alert_id=alert_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from None
+    alert = selectors.alert_get(viewer=request.user, alert_id=alert_id)
     services.alert_delete(user=request.user, alert_id=alert.pk)
     messages.success(request, f"Alert on {alert.stock.symbol} deleted.")
     return _alert_back(request, alert)
@@ -423,11 +384,9 @@ def alert_delete(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@service_errors
 def alert_rearm(request: HttpRequest, alert_id: int) -> HttpResponse:
-    try:
-        alert = services.alert_rearm(user=request.user, alert_id=alert_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from None
+    alert = services.alert_rearm(user=request.user, alert_id=alert_id)
     messages.success(request, f"Alert on {alert.stock.symbol} armed again.")
     return _alert_back(request, alert)
 

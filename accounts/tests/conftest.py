@@ -8,8 +8,8 @@ import time
 import pytest
 from django.core.cache import cache
 
-from accounts.providers import provider_settings
 from accounts.tests.providers import MockProvider, SigningKeyServer
+from core.identity import provider_settings
 from testsupport.plugin import require_service
 from testsupport.servers import ServerUnavailable
 

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from accounts import services
+from accounts import onboarding, services
 from accounts.forms import ERROR_EMAIL_TAKEN, ERROR_TOO_MANY_ATTEMPTS
 from trading.models import Account, LedgerEntry
 
@@ -29,13 +29,13 @@ PASSWORD = "correct-horse-9"
 def onboarded(monkeypatch):
     """Users that went through onboarding, in order."""
     seen = []
-    real = services.user_onboard
+    real = onboarding.user_onboard
 
     def record(*, user):
         seen.append(user.username)
         real(user=user)
 
-    monkeypatch.setattr(services, "user_onboard", record)
+    monkeypatch.setattr(onboarding, "user_onboard", record)
     return seen
 
 
@@ -398,7 +398,7 @@ def test_create_user_onboards_once_in_the_users_transaction(onboarded, monkeypat
     def fail(*, user):
         raise RuntimeError("the trading account could not be opened")
 
-    monkeypatch.setattr(services, "user_onboard", fail)
+    monkeypatch.setattr(onboarding, "user_onboard", fail)
     with pytest.raises(RuntimeError):
         User.objects.create_superuser("max", "max@example.com", PASSWORD)
     assert not User.objects.filter(username="max").exists()

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts.providers import COGNITO_REQUIRED, OIDC_REQUIRED, provider_logout_url, provider_settings
+from accounts.providers import provider_logout_url
+from core.identity import COGNITO_REQUIRED, OIDC_REQUIRED, provider_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

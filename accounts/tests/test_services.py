@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from accounts import services
+from accounts import onboarding, services
 from accounts.models import Identity
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def from_claims(**claims):
 
 def test_first_sign_in_creates_and_onboards_once(monkeypatch):
     onboarded = []
-    monkeypatch.setattr(services, "user_onboard", lambda *, user: onboarded.append(user.pk))
+    monkeypatch.setattr(onboarding, "user_onboard", lambda *, user: onboarded.append(user.pk))
     first = from_claims(sub="s-1", **{"cognito:username": "erin"})
     again = from_claims(sub="s-1", **{"cognito:username": "erin"})
     assert first.pk == again.pk

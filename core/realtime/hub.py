@@ -133,9 +133,6 @@ class FanoutHub:
         for group in list(groups):
             await self.unsubscribe(group, subscriber)
 
-    def is_subscribed(self, group: str, subscriber: Subscriber) -> bool:
-        return subscriber in self._groups.get(group, ())
-
     def local_subscribers(self, group: str) -> int:
         return len(self._groups.get(group, ()))
 

@@ -1,1 +1,1 @@
-"""Market data feeds: the built-in simulator, CSV importers, and the runner that records ticks."""
+"""Market data: the built-in simulated feed and the runner that records its ticks through the services."""

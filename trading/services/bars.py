@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from trading.market.importer import BarFileError, BarRow
+from trading.formats.bars import BarFileError, BarRow
 from trading.models import PriceBar, Stock
 
 BATCH_SIZE = 1000

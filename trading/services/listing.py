@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from trading.market.listing import ListingFileError, ListingRow, RowError
+from trading.formats.listing import ListingFileError, ListingRow, RowError
 from trading.models import Company, Stock
 
 COMPANY_FIELDS = ("sector", "description", "website")

@@ -12,8 +12,8 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
 from trading.demo import DEMO_COMPANIES, LISTING_FILE
+from trading.formats.listing import COLUMNS, read_listing_file
 from trading.market.feed import FeedSettings, SimulatedFeed
-from trading.market.listing import COLUMNS, read_listing_file
 from trading.models import Company, Stock
 
 pytestmark = pytest.mark.django_db

@@ -99,13 +99,5 @@ async def test_a_socket_without_the_header_keeps_its_peer_and_port(settings):
     assert await websocket_client(1, [], settings) == [ALB, 53122]
 
 
-def test_the_app_reads_the_socket_address_before_the_origin_check():
-    from stockchat.asgi import router
-
-    websocket = router.application_mapping["websocket"]
-    assert isinstance(websocket, ClientAddressMiddleware)
-    assert isinstance(websocket.app, SiteOriginValidator)
-
-
 def test_the_http_middleware_runs_first(settings):
     assert settings.MIDDLEWARE[0] == "stockchat.deploy.client_address.client_address_middleware"

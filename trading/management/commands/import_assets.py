@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trading.market.listing import COLUMNS, ListingFileError, read_listing_file
+from trading.formats.listing import COLUMNS, ListingFileError, read_listing_file
 from trading.services.listing import listing_import
 
 # Problems printed before "… and N more": enough to fix a file in a few passes, not a wall of text.

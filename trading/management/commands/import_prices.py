@@ -4,7 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trading.market.importer import BarFileError, read_bar_file
+from trading.formats.bars import BarFileError, read_bar_file
 from trading.services.bars import bars_import
 
 
