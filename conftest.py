@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 
@@ -16,6 +17,15 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counts (sign-in failures, chat sends, orders: core/ratelimit.py) live in the
+    cache, keyed by user id and address: each test starts with none, as with an empty database."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
