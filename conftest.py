@@ -24,8 +24,6 @@ def fresh_cache():
     """Rate-limit counts (sign-in failures, chat sends, orders: core/ratelimit.py) live in the
     cache, keyed by user id and address: each test starts with none, as with an empty database."""
     cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

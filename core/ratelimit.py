@@ -68,7 +68,7 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int  # hits that would still be allowed now
-    retry_after: int  # whole seconds until a hit of cost 1 fits again; 0 when one fits now
+    retry_after: int  # seconds until a hit of cost 1 fits (just after them), rounded up; 0 when one fits now
     used: float  # the sliding window's count (the previous window weighted by its share)
 
 
@@ -185,7 +185,13 @@ def _retry_after(previous: int, current: int, limit: int, weight: float, window:
         # floor(previous x (1 - f)) <= room once previous x (1 - f) < room + 1.
         fits_at = 1.0 - (room + 1) / previous
         if fits_at < 1.0:
-            return max(1, math.ceil((max(fits_at, elapsed) - elapsed) * window + 1e-9))
+            return _whole_seconds((max(fits_at, elapsed) - elapsed) * window)
     # In the next window this window's count is the previous one, weighted down from 1.
     fits_at = 0.0 if current + 1 <= limit else min(1.0, 1.0 - limit / current)
-    return max(1, math.ceil((1.0 - elapsed + fits_at) * window + 1e-9))
+    return _whole_seconds((1.0 - elapsed + fits_at) * window)
+
+
+def _whole_seconds(seconds: float) -> int:
+    # Rounded to the microsecond first: 5.0000000001 is 5, not 6. A hit fits just after that
+    # moment, so one arriving then (any later at all) gets through: refused for at most ``window``.
+    return max(1, math.ceil(round(seconds, 6)))
