@@ -3,14 +3,12 @@ concurrency within one process, and what happens when Redis cannot be reached.""
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
 import redis
 
 from core import ratelimit
-from core.cache import redis_cache
 
 # A moment 10 s into a 60 s window (the windows are aligned to the epoch).
 T = 1_800_000_000.0 + 10
@@ -63,6 +61,13 @@ def test_the_previous_window_weighs_by_the_share_still_inside_the_sliding_window
     assert hits(1, limit=10, now=halfway + 1 + 5 + JUST) == [True]
 
 
+def test_no_burst_of_twice_the_limit_across_a_window_boundary():
+    end_of_window = T - 10 + 59.9
+    assert hits(10, limit=10, now=end_of_window) == [True] * 10
+    # A fixed window would allow ten more a moment later; the sliding one the one that rounding down gives.
+    assert hits(10, limit=10, now=end_of_window + 0.2) == [True] + [False] * 9
+
+
 def test_one_a_minute_is_refused_for_at_most_a_minute():
     for offset in (0, 30, 59.5):
         start, key = T - 10 + offset, f"at-{offset}"
@@ -103,14 +108,6 @@ def test_threads_in_one_process_share_exactly_the_limit():
     for thread in threads:
         thread.join()
     assert allowed.count(True) == 50
-
-
-@pytest.fixture
-def unreachable_redis(settings):
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{port}/0")}
 
 
 def test_without_redis_a_hit_is_allowed_unless_strict(unreachable_redis):
