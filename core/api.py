@@ -26,7 +26,6 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import set_rollback
 
@@ -40,7 +39,7 @@ from core.inputs import (
     loads_json,
     parse_int,
 )
-from core.ratelimit import Decision, hit, parse_rate
+from core.ratelimit import Decision, api_throttle, throttle_user
 
 ERROR_INVALID_CURSOR = "invalid_cursor"
 ERROR_INVALID_QUERY = "invalid_query"
@@ -105,18 +104,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(body, status=exc.status_code, headers=headers)
 
 
-def throttle_user(scope: str, user) -> Decision:
-    """One request of ``user`` against the API throttle ``scope``
-    (``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``, read on each call). Strict: when Redis cannot
-    be reached the error goes up and the request ends as ``503 unavailable``."""
-    return _throttle(scope, f"user.{user.pk}")
-
-
-def _throttle(scope: str, ident: str) -> Decision:
-    limit, window = parse_rate(api_settings.DEFAULT_THROTTLE_RATES[scope])
-    return hit(f"throttle.{scope}", ident, limit=limit, window=window, strict=True)
-
-
 class ScopedThrottle(BaseThrottle):
     """DRF's ``ScopedRateThrottle`` on ``core.ratelimit``: per ``view.throttle_scope``, per user (per
     client address when anonymous), one atomic round trip. A refusal is DRF's ``Throttled``: 429
@@ -134,7 +121,7 @@ class ScopedThrottle(BaseThrottle):
         else:
             # Hashed: with proxies counted, the address comes from a header the client can write.
             address = hashlib.sha256(self.get_ident(request).encode()).hexdigest()[:32]
-            self.decision = _throttle(scope, f"address.{address}")
+            self.decision = api_throttle(scope, f"address.{address}")
         return self.decision.allowed
 
     def wait(self) -> float | None:

@@ -19,7 +19,6 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 from strawberry.types import Info
 
-from core.api import throttle_user
 from core.errors import ServiceError
 from core.graphql.base import (
     MAX_PAGE,
@@ -34,6 +33,7 @@ from core.graphql.base import (
 )
 from core.graphql.streams import HubStream
 from core.inputs import require_id
+from core.ratelimit import throttle_user
 from trading import events, selectors, services
 from trading.consumers import MAX_SYMBOLS_PER_FRAME, price_snapshots
 from trading.models import BarInterval, OrderSide, OrderStatus, OrderType, TimeInForce
