@@ -21,7 +21,9 @@ The decision is atomic, so that N concurrent hits on one key allow exactly ``lim
   ``decr`` to hand the slot back when it did not fit: a hit is allowed only on the value its own
   ``incr`` returned, so two hits never take the same slot.
 
-A refused hit is not counted (a client that keeps knocking is not locked out for longer).
+A refused hit is not counted (a client that keeps knocking is not locked out for longer). The
+windows come from each web process's clock: the skew NTP leaves between processes only moves the
+weighting by as much.
 
 When Redis cannot be reached, ``hit`` and ``peek`` allow (and log) unless called with
 ``strict=True``, which lets the error through: the order throttle and sign-in do that, so the

@@ -4,6 +4,7 @@ concurrency within one process, and what happens when Redis cannot be reached.""
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -115,3 +116,26 @@ def test_without_redis_a_hit_is_allowed_unless_strict(unreachable_redis):
     assert decision.allowed
     with pytest.raises(redis.ConnectionError):
         ratelimit.hit("test", "k", limit=1, window=60, strict=True)
+
+
+def test_the_api_throttle_counts_anonymous_clients_by_address(settings):
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from core.api import ScopedThrottle
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"probe": "2/minute"}}
+    view = SimpleNamespace(throttle_scope="probe")
+
+    def allowed(address: str) -> bool:
+        request = Request(APIRequestFactory().post("/", REMOTE_ADDR=address))
+        request.user = AnonymousUser()
+        throttle = ScopedThrottle()
+        answer = throttle.allow_request(request, view)
+        assert answer or 1 <= throttle.wait() <= 60
+        return answer
+
+    assert [allowed("198.51.100.1") for _ in range(3)] == [True, True, False]
+    assert allowed("198.51.100.2")
+    assert ScopedThrottle().allow_request(Request(APIRequestFactory().post("/")), SimpleNamespace())
