@@ -27,7 +27,6 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
-from rest_framework.views import set_rollback
 
 from core.errors import ServiceError
 from core.inputs import (
@@ -70,6 +69,10 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this module's parser) as it
+    # loads, so importing it at the top made `import core.api` fail whenever it came first.
+    from rest_framework.views import set_rollback
+
     if isinstance(exc, ServiceError):
         set_rollback()
         headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
