@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
+
+from core.cache import redis_cache
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +21,22 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counts (sign-in failures, chat sends, orders: core/ratelimit.py) live in the
+    cache, keyed by user id and address: each test starts with none, as with an empty database."""
+    cache.clear()
+
+
+@pytest.fixture
+def unreachable_redis(settings) -> None:
+    """Django's cache on a Redis port nothing listens on, as while Redis is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{port}/0")}
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ Failures are counted three ways, in a window of ``STOCKCHAT_LOGIN_WINDOW_SECONDS
   address that has failed on it even once is refused for it. An address with no
   failure on the account, such as the owner's, still signs in.
 
-With Redis as the cache (``REDIS_URL``) the counts are shared by every process;
-with the local-memory cache they hold per process.
+The counts are ``core.ratelimit``'s sliding windows (a failure counts for about a window, the
+older ones weighing less as they age). With Redis as the cache (``REDIS_URL``) they are shared by
+every process; with the local-memory cache they hold per process. Strict: while Redis cannot be
+reached sign-in answers 503 rather than allowing unlimited guesses.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
+
+from core import ratelimit
+
+PAIR, ADDRESS, ACCOUNT = "login.pair", "login.addr", "login.user"
 
 
 def _account(username: str) -> str:
@@ -35,40 +40,33 @@ def _address(request: HttpRequest) -> str:
     return hashlib.sha256(request.META.get("REMOTE_ADDR", "unknown").encode()).hexdigest()[:32]
 
 
-def _keys(request: HttpRequest, username: str) -> tuple[str, str, str]:
+def _counts(request: HttpRequest, username: str) -> list[tuple[str, str, int]]:
+    """(scope, key, limit) of the three counts a failure on ``username`` from this address adds to."""
     account, address = _account(username), _address(request)
-    return (
-        f"accounts.login.pair.{account}.{address}",
-        f"accounts.login.addr.{address}",
-        f"accounts.login.user.{account}",
-    )
+    return [
+        (PAIR, f"{account}.{address}", settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_USER),
+        (ADDRESS, address, settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS),
+        (ACCOUNT, account, settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_ACCOUNT),
+    ]
 
 
 def login_blocked(request: HttpRequest, username: str) -> bool:
     """True when this address may not try a password for ``username`` now."""
-    pair_key, address_key, account_key = _keys(request, username)
-    counts = cache.get_many([pair_key, address_key, account_key])
-    pair, address, account = (counts.get(key, 0) for key in (pair_key, address_key, account_key))
-    if address >= settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_ADDRESS:
-        return True
-    if pair >= settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_USER:
+    window = settings.STOCKCHAT_LOGIN_WINDOW_SECONDS
+    pair, address, account = (
+        ratelimit.peek(scope, key, limit=limit, window=window, strict=True)
+        for scope, key, limit in _counts(request, username)
+    )
+    if not address.allowed or not pair.allowed:
         return True
     # An account under attack from many addresses: those that failed on it are done with it.
-    return account >= settings.STOCKCHAT_LOGIN_ATTEMPTS_PER_ACCOUNT and pair > 0
-
-
-def _count(key: str, window: int) -> None:
-    # add() starts the window; incr() is atomic in both Redis and local memory.
-    if not cache.add(key, 1, window):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.add(key, 1, window)  # expired between add() and incr()
+    return not account.allowed and pair.used > 0
 
 
 def login_failed(request: HttpRequest, username: str) -> None:
-    for key in _keys(request, username):
-        _count(key, settings.STOCKCHAT_LOGIN_WINDOW_SECONDS)
+    window = settings.STOCKCHAT_LOGIN_WINDOW_SECONDS
+    for scope, key, limit in _counts(request, username):
+        ratelimit.hit(scope, key, limit=limit, window=window, strict=True)
 
 
 def login_succeeded(request: HttpRequest, username: str) -> None:
@@ -77,4 +75,5 @@ def login_succeeded(request: HttpRequest, username: str) -> None:
     The per-address count stays: otherwise signing in to an account of one's
     own would reset the budget for guessing at others.
     """
-    cache.delete(_keys(request, username)[0])
+    _, key, _ = _counts(request, username)[0]
+    ratelimit.reset(PAIR, key, window=settings.STOCKCHAT_LOGIN_WINDOW_SECONDS)

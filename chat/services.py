@@ -9,8 +9,6 @@ resumes after an id never skips one still being written.
 
 from __future__ import annotations
 
-import math
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +34,7 @@ from chat.selectors import (
     message_broadcast_data,
     message_get,
 )
+from core import ratelimit
 from core.errors import NotFound, ServiceError
 from trading.models import Fill
 from trading.selectors import stock_get
@@ -55,7 +54,8 @@ MESSAGE_DELETED = "message_deleted"
 
 GROUP_TITLE_REQUIRED = f"A group needs a title of 1 to {MAX_TITLE_LENGTH} characters."
 MAX_GROUP_MEMBERS = 200
-SEND_WINDOW = timedelta(minutes=1)
+SEND_SCOPE = "chat.send"
+SEND_WINDOW_SECONDS = 60
 
 
 def _sends_per_minute() -> int:
@@ -277,18 +277,17 @@ def conversation_set_muted(*, user, conversation_id: object, muted: bool) -> Mem
 
 
 def _check_rate(user) -> None:
+    # In the cache (core/ratelimit.py), not by counting the user's messages in the table: one
+    # atomic step, so sends racing in from several sockets cannot all read the same count. Not
+    # strict: while Redis is down messages are still sent, unlimited, as when the count was a query.
     limit = _sends_per_minute()
-    now = timezone.now()
-    window = Message.objects.filter(author=user, created_at__gte=now - SEND_WINDOW)
-    if window.count() >= limit:
-        # Retry-After: until the oldest message in the window leaves it, so a send then fits.
-        oldest = window.order_by("created_at").values_list("created_at", flat=True).first() or now
-        wait = max(1, math.ceil((oldest + SEND_WINDOW - now).total_seconds()))
+    decision = ratelimit.hit(SEND_SCOPE, str(user.pk), limit=limit, window=SEND_WINDOW_SECONDS)
+    if not decision.allowed:
         raise ServiceError(
             RATE_LIMITED,
             f"You can send at most {limit} messages a minute; wait a little and send it again.",
             status=429,
-            retry_after=wait,
+            retry_after=decision.retry_after,  # until a message fits in the minute's limit
         )
 
 

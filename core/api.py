@@ -10,6 +10,7 @@ plus ``"fields"`` for validation errors, from ``exception_handler`` below
 from __future__ import annotations
 
 import codecs
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -25,7 +26,7 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
+from rest_framework.throttling import BaseThrottle
 
 from core.errors import ServiceError
 from core.inputs import (
@@ -37,6 +38,7 @@ from core.inputs import (
     loads_json,
     parse_int,
 )
+from core.ratelimit import Decision, api_throttle, throttle_user
 
 ERROR_INVALID_CURSOR = "invalid_cursor"
 ERROR_INVALID_QUERY = "invalid_query"
@@ -67,6 +69,10 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this module's parser) as it
+    # loads, so importing it at the top made `import core.api` fail whenever it came first.
+    from rest_framework.views import set_rollback
+
     if isinstance(exc, ServiceError):
         set_rollback()
         headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
@@ -99,6 +105,30 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body["detail"] = str(exc.detail)
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
+
+
+class ScopedThrottle(BaseThrottle):
+    """DRF's ``ScopedRateThrottle`` on ``core.ratelimit``: per ``view.throttle_scope``, per user (per
+    client address when anonymous), one atomic round trip. A refusal is DRF's ``Throttled``: 429
+    ``throttled`` with ``Retry-After`` (``exception_handler`` above)."""
+
+    decision: Decision | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        scope = getattr(view, "throttle_scope", None)
+        if scope is None:
+            return True
+        user = request.user
+        if user is not None and user.is_authenticated:
+            self.decision = throttle_user(scope, user)
+        else:
+            # Hashed: with proxies counted, the address comes from a header the client can write.
+            address = hashlib.sha256(self.get_ident(request).encode()).hexdigest()[:32]
+            self.decision = api_throttle(scope, f"address.{address}")
+        return self.decision.allowed
+
+    def wait(self) -> float | None:
+        return None if self.decision is None else float(self.decision.retry_after)
 
 
 _JSON_TYPE_NAMES = {"string": "a string", "integer": "a whole number", "boolean": "true or false", "array": "a list"}

@@ -9,7 +9,6 @@ required but missing, or set to junk, stops start-up with an error naming it.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +19,7 @@ from core.database import database_settings
 from core.env import env_bool, env_decimal, env_float, env_int, env_list, env_required, env_str
 from core.identity import auth_provider, provider_settings
 from core.mail import mail_settings
+from core.ratelimit import parse_rate
 from stockchat.deploy.config import csp_directives, redis_url_with_password, storage_config
 from stockchat.deploy.logs import logging_config
 
@@ -260,12 +260,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"trading-orders": env_str(ENV, "STOCKCHAT_ORDER_RATE", "600/minute")},
 }
-if not re.fullmatch(
-    r"[1-9][0-9]*/(second|minute|hour|day)", REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["trading-orders"]
-):
+try:
+    parse_rate(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["trading-orders"])  # core/ratelimit.py, which counts it
+except ValueError:
     raise ImproperlyConfigured(
         "STOCKCHAT_ORDER_RATE must look like 600/minute (a count per second, minute, hour or day)."
-    )
+    ) from None
 SPECTACULAR_SETTINGS = {
     "TITLE": "stockchat API",
     "DESCRIPTION": "Paper trading and chat about stocks.",

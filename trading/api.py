@@ -17,12 +17,12 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from core.api import (
     DecimalStringField,
     NewestFirstPagination,
     OldestFirstPagination,
+    ScopedThrottle,
     StrictInputSerializer,
     TextCursorPagination,
     api_datetime,
@@ -330,7 +330,7 @@ class OrderListView(ListAPIView):
     throttle_scope = "trading-orders"
 
     def get_throttles(self):
-        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+        return [ScopedThrottle()] if self.request.method == "POST" else []
 
     def get_queryset(self):
         return selectors.order_list(

@@ -12,14 +12,11 @@ import datetime as dt
 import enum
 from collections.abc import AsyncGenerator
 from decimal import Decimal
-from math import ceil
-from types import SimpleNamespace
 from typing import Any
 
 import strawberry
 from channels.db import database_sync_to_async
 from django.utils import timezone
-from rest_framework.throttling import ScopedRateThrottle
 from strawberry.types import Info
 
 from core.errors import ServiceError
@@ -36,6 +33,7 @@ from core.graphql.base import (
 )
 from core.graphql.streams import HubStream
 from core.inputs import require_id
+from core.ratelimit import throttle_user
 from trading import events, selectors, services
 from trading.consumers import MAX_SYMBOLS_PER_FRAME, price_snapshots
 from trading.models import BarInterval, OrderSide, OrderStatus, OrderType, TimeInForce
@@ -433,13 +431,11 @@ class PlaceOrderInput:
 def _check_order_rate(user) -> None:
     """The REST API's order throttle (``trading-orders``), with the same counter: placing orders
     through GraphQL and REST together gets no more than either alone."""
-    throttle = ScopedRateThrottle()
-    request = SimpleNamespace(user=user, META={})
-    if not throttle.allow_request(request, SimpleNamespace(throttle_scope=ORDER_THROTTLE_SCOPE)):
-        wait = throttle.wait()
+    decision = throttle_user(ORDER_THROTTLE_SCOPE, user)
+    if not decision.allowed:
         raise ServiceError(
             "throttled",
-            f"Request was throttled. Expected available in {ceil(wait or 1)} seconds.",
+            f"Request was throttled. Expected available in {decision.retry_after} seconds.",
             status=429,
         )
 

@@ -14,14 +14,6 @@ from testsupport.plugin import require_service
 from testsupport.servers import ServerUnavailable
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Failed sign-in counts live in the cache: each test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture(scope="session")
 def oidc_provider():
     try:

@@ -273,6 +273,15 @@ def test_sign_in_limits_hold_across_processes_with_redis(make_user, settings, re
     assert Client().post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 429
 
 
+def test_sign_in_answers_503_rather_than_guessing_unlimited_while_redis_is_down(make_user, unreachable_redis):
+    make_user("alice")
+    client = Client(raise_request_exception=False)
+    response = client.post("/accounts/login/", {"username": "alice", "password": "wrong-password"})
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert "_auth_user_id" not in client.session
+
+
 def test_sign_out_is_post_only_with_csrf(make_user):
     make_user("alice")
     client = Client(enforce_csrf_checks=True)

@@ -47,7 +47,7 @@ def client_for(user) -> Client:
 def pile_of_messages(author, conversation, count: int) -> None:
     """``count`` messages by ``author`` written straight to the table (for counts, not delivery),
     numbered on from the conversation's ``last_seq`` as ``message_send`` would, and dated an hour
-    ago so that they do not count against the author's sending rate."""
+    ago (they never count against the author's sending rate, which is counted in the cache)."""
     from datetime import timedelta
 
     from django.utils import timezone

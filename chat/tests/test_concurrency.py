@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -11,6 +12,8 @@ from django.db import connection
 from chat import services
 from chat.models import Conversation, Message
 from chat.tests.conftest import make_world
+from core.cache import redis_cache
+from core.errors import ServiceError
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -61,3 +64,27 @@ def test_both_people_starting_a_direct_conversation_at_once_get_the_same_one(mak
     assert len({c.pk for c in results}) == 1
     assert Conversation.objects.filter(kind="direct").count() == 1
     assert results[0].memberships.count() == 2
+
+
+def test_concurrent_sends_to_many_conversations_stop_at_the_per_user_limit(make_user, settings, redis_url):
+    # Each thread sends to its own group, so no conversation lock puts them in line: only the
+    # rate limit's own count (Redis, shared as between web processes) keeps them to the limit.
+    settings.CACHES = {"default": {**redis_cache(redis_url), "KEY_PREFIX": f"t-{uuid.uuid4().hex}"}}
+    settings.STOCKCHAT_CHAT_SENDS_PER_MINUTE = 10
+    world = make_world(make_user)
+    groups = [services.group_create(user=world.owner, title=f"Desk {n}") for n in range(THREADS)]
+
+    def send_three(n: int) -> list[str]:
+        codes = []
+        for step in range(3):
+            try:
+                services.message_send(user=world.owner, conversation_id=groups[n].pk, body=f"{n}.{step}")
+                codes.append("sent")
+            except ServiceError as exc:
+                codes.append(exc.code)
+        return codes
+
+    codes = [code for codes in race(send_three) for code in codes]
+    assert sorted(set(codes)) == ["rate_limited", "sent"]
+    assert codes.count("sent") == 10
+    assert Message.objects.filter(author=world.owner).count() == 10

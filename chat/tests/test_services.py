@@ -302,6 +302,13 @@ def test_a_body_of_exactly_the_limit_is_accepted(world):
     assert len(message.body) == 4000
 
 
+def test_messages_are_sent_unlimited_while_redis_is_down(world, settings, unreachable_redis):
+    settings.STOCKCHAT_CHAT_SENDS_PER_MINUTE = 1
+    for body in ("1", "2"):
+        services.message_send(user=world.owner, conversation_id=world.group.pk, body=body)
+    assert Message.objects.filter(author=world.owner, conversation=world.group).count() == 2
+
+
 def test_sending_is_rate_limited_per_user_across_conversations(world, settings):
     settings.STOCKCHAT_CHAT_SENDS_PER_MINUTE = 3
     services.message_send(user=world.owner, conversation_id=world.group.pk, body="1")

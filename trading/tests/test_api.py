@@ -278,17 +278,17 @@ def test_schema_generates_without_warnings(tmp_path):
     assert "/api/v1/watchlists/{watchlist_id}/items/{symbol}" in target.read_text()
 
 
-def test_order_submission_is_rate_limited(trader, stock, monkeypatch):
+def test_order_submission_is_rate_limited(trader, stock, settings):
     from django.core.cache import cache
-    from rest_framework.throttling import ScopedRateThrottle
 
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"trading-orders": "2/minute"})
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"trading-orders": "2/minute"}}
     cache.clear()
     client = client_for(trader)
     codes = [post_order(client, symbol="ACME", side="buy", quantity=1).status_code for _ in range(3)]
     assert codes == [201, 201, 429]
     limited = post_order(client, symbol="ACME", side="buy", quantity=1)
     assert limited.json()["code"] == "throttled"
+    assert 1 <= int(limited["Retry-After"]) <= 60
     assert Order.objects.count() == 2
     assert client.get("/api/v1/orders").status_code == 200  # reads are not limited
     cache.clear()

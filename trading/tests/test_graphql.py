@@ -163,12 +163,11 @@ def test_query_count_does_not_grow_with_rows(trader, django_assert_num_queries, 
     assert len(large) == len(small)
 
 
-def test_order_placement_shares_the_rest_throttle(trader, stock, monkeypatch):
+def test_order_placement_shares_the_rest_throttle(trader, stock, settings):
     from django.core.cache import cache
-    from rest_framework.throttling import ScopedRateThrottle
 
     cache.clear()
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"trading-orders": "2/minute"})
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"trading-orders": "2/minute"}}
     rest = client_for(trader).post(
         "/api/v1/orders", {"symbol": "ACME", "side": "buy", "quantity": 1}, content_type="application/json"
     )
