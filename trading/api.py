@@ -8,7 +8,6 @@ ownership are the selectors' business; errors are rendered by
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -30,6 +29,7 @@ from core.api import (
 )
 from core.errors import ServiceError
 from core.inputs import parse_int
+from core.money import PRICE_STEP
 from trading import selectors, services
 from trading.models import (
     BarInterval,
@@ -46,11 +46,10 @@ from trading.models import (
     TimeInForce,
     Watchlist,
 )
-from trading.services.common import MAX_ORDER_QUANTITY, PRICE_STEP
+from trading.services.common import MAX_ORDER_QUANTITY
 from trading.valuation import value_held
 
 INVALID_QUERY = "invalid_query"
-CENT = Decimal("0.01")
 ORDER_STATUS_FILTERS = ("open", "closed", "all", *OrderStatus.values)
 
 

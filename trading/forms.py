@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 
 from core.input_middleware import ControlCharacterFormMixin
+from core.money import MAX_PRICE, MIN_PRICE
 from trading.models import OrderSide, OrderType, TimeInForce
-from trading.services.common import MAX_ORDER_QUANTITY, MAX_PRICE
+from trading.services.common import MAX_ORDER_QUANTITY
 
 NEEDS_LIMIT = (OrderType.LIMIT, OrderType.STOP_LIMIT)
 NEEDS_STOP = (OrderType.STOP, OrderType.STOP_LIMIT)
@@ -22,10 +21,10 @@ class OrderTicketForm(ControlCharacterFormMixin, forms.Form):
     type = forms.ChoiceField(label="Order type", choices=OrderType.choices, initial=OrderType.MARKET)
     quantity = forms.IntegerField(label="Shares", min_value=1, max_value=MAX_ORDER_QUANTITY, initial=1)
     limit_price = forms.DecimalField(
-        label="Limit price", required=False, min_value=Decimal("0.0001"), max_value=MAX_PRICE, decimal_places=4
+        label="Limit price", required=False, min_value=MIN_PRICE, max_value=MAX_PRICE, decimal_places=4
     )
     stop_price = forms.DecimalField(
-        label="Stop price", required=False, min_value=Decimal("0.0001"), max_value=MAX_PRICE, decimal_places=4
+        label="Stop price", required=False, min_value=MIN_PRICE, max_value=MAX_PRICE, decimal_places=4
     )
     time_in_force = forms.ChoiceField(label="Time in force", choices=TimeInForce.choices, initial=TimeInForce.DAY)
     # Made when the ticket is reviewed, so a double-clicked confirmation places one order.

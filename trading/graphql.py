@@ -40,7 +40,6 @@ from trading import events, selectors, services
 from trading.consumers import MAX_SYMBOLS_PER_FRAME, price_snapshots
 from trading.models import BarInterval, OrderSide, OrderStatus, OrderType, TimeInForce
 
-CENT = Decimal("0.01")
 ORDER_THROTTLE_SCOPE = "trading-orders"  # trading.api.OrderListView's
 MAX_BARS_PAGE = 1000
 MAX_QUOTE_SYMBOLS = MAX_SYMBOLS_PER_FRAME

@@ -21,10 +21,11 @@ from chat import selectors as chat_selectors
 from chat import views as chat_views
 from core.errors import NotFound, ServiceError
 from core.input_middleware import form_text_checked
+from core.money import to_cents
 from trading import selectors, services
 from trading.forms import OrderTicketForm
 from trading.models import AlertCondition, BarInterval, Company, OrderSide
-from trading.valuation import to_cents, value_held
+from trading.valuation import value_held
 
 RECENT_CONVERSATIONS = 5
 HISTORY_ROWS = 100

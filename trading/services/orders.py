@@ -11,10 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import ServiceError
+from core.money import cents_up, to_cents
 from trading import events, selectors
 from trading.models import Account, Order, OrderSide, OrderStatus, OrderType, Position, Stock, TimeInForce
 from trading.services.accounts import INSUFFICIENT_CASH, account_open
-from trading.services.common import MAX_ORDER_QUANTITY, cents, cents_up, clean_price, lock_account, lock_position
+from trading.services.common import MAX_ORDER_QUANTITY, clean_price, lock_account, lock_position
 from trading.services.execution import execute_locked
 from trading.services.lifecycle import OrderEvent, order_transition
 from trading.templatetags.market_format import money
@@ -175,7 +176,7 @@ def _check_stock(stock, *, tradable: bool, halted: bool, price: Decimal | None, 
 def _buy_reserve(*, type: str, quantity: int, price: Decimal | None, limit, stop) -> Decimal:
     """The cash a buy order holds back: at the quote for a market order, else at its limit (or stop)."""
     if type == OrderType.MARKET:
-        return cents(quantity * price)
+        return to_cents(quantity * price)
     return cents_up(quantity * (limit if limit is not None else stop))
 
 
