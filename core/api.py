@@ -70,7 +70,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ServiceError):
         set_rollback()
         headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
-        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status, headers=headers)
+        body = {"code": exc.code, "detail": exc.detail}
+        if getattr(exc, "fields", None):
+            body["fields"] = exc.fields  # a request refused field by field (trading.orders.OrderRequestError)
+        return Response(body, status=exc.status, headers=headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from core.errors import ServiceError
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 PRICE_STEP = Decimal("0.0001")  # a price's tick: four decimal places
@@ -33,6 +35,8 @@ MAX_PRICE = Decimal("1000000")
 MIN_PRICE = PRICE_STEP
 # The lowest price the simulated market walks down to: one cent.
 MIN_TICK_PRICE = CENT
+
+INVALID_PRICE = "invalid_price"
 
 BOOKS_ROUNDING = ROUND_HALF_EVEN
 DISPLAY_ROUNDING = ROUND_HALF_UP
@@ -72,3 +76,30 @@ def parse_decimal(value: object) -> Decimal | None:
 def price_text(value: Decimal | None) -> str | None:
     """A price as the API writes it: four places, fixed point (``"12.5000"``); None stays None."""
     return None if value is None else f"{value.quantize(PRICE_STEP):f}"
+
+
+def as_decimal(value: object, *, code: str, what: str) -> Decimal:
+    """``value`` (a decimal, an int or their text) as a finite ``Decimal``, else ``ServiceError(code)``."""
+    if isinstance(value, float):
+        # A float has already lost the exact amount the caller meant.
+        raise ServiceError(code, f"{what} must be given as a decimal string, not a float.")
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ServiceError(code, f"{what} must be a number.") from None
+    if not number.is_finite():
+        raise ServiceError(code, f"{what} must be a finite number.")
+    return number
+
+
+def clean_price(value: object, *, what: str = "Price") -> Decimal:
+    """A price anything may take (an order's limit or stop, a quote, an alert's level): positive, at most
+    ``MAX_PRICE``, at most four places; else ``ServiceError("invalid_price")``."""
+    price = as_decimal(value, code=INVALID_PRICE, what=what)
+    if price <= 0:
+        raise ServiceError(INVALID_PRICE, f"{what} must be positive.")
+    if price > MAX_PRICE:
+        raise ServiceError(INVALID_PRICE, f"{what} must be at most {MAX_PRICE}.")
+    if not has_places(price, PRICE_STEP):
+        raise ServiceError(INVALID_PRICE, f"{what} may have at most {PRICE_PLACES} decimal places.")
+    return price.quantize(PRICE_STEP)

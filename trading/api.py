@@ -46,7 +46,7 @@ from trading.models import (
     TimeInForce,
     Watchlist,
 )
-from trading.services.common import MAX_ORDER_QUANTITY
+from trading.orders import MAX_ORDER_QUANTITY, OrderRequest
 from trading.valuation import value_held
 
 INVALID_QUERY = "invalid_query"
@@ -353,9 +353,9 @@ class OrderListView(ListAPIView):
     def post(self, request: Request) -> Response:
         form = OrderCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        order = services.order_place(user=request.user, **form.validated_data)
-        replayed = getattr(order, "was_replayed", False)
-        return Response(OrderSerializer(order).data, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
+        placed = services.order_submit(user=request.user, request=OrderRequest.parse(**form.validated_data))
+        code = status.HTTP_200_OK if placed.replayed else status.HTTP_201_CREATED
+        return Response(OrderSerializer(placed.order).data, status=code)
 
 
 class OrderByClientIdView(GenericAPIView):

@@ -39,6 +39,7 @@ from core.inputs import require_id
 from trading import events, selectors, services
 from trading.consumers import MAX_SYMBOLS_PER_FRAME, price_snapshots
 from trading.models import BarInterval, OrderSide, OrderStatus, OrderType, TimeInForce
+from trading.orders import OrderRequest
 
 ORDER_THROTTLE_SCOPE = "trading-orders"  # trading.api.OrderListView's
 MAX_BARS_PAGE = 1000
@@ -197,10 +198,8 @@ class Order:
     )
 
     @classmethod
-    def from_model(cls, order) -> Order:
-        return cls.from_event(
-            events.order_payload(order, order.stock.symbol)["order"], getattr(order, "was_replayed", False)
-        )
+    def from_model(cls, order, *, replayed: bool = False) -> Order:
+        return cls.from_event(events.order_payload(order, order.stock.symbol)["order"], replayed)
 
     @classmethod
     def from_event(cls, data: dict[str, Any], replayed: bool = False) -> Order:
@@ -449,8 +448,7 @@ class TradingMutation:
     def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
         user = viewer(info)
         _check_order_rate(user)
-        order = services.order_place(
-            user=user,
+        request = OrderRequest.parse(
             symbol=input.symbol,
             side=input.side.value,
             type=input.type.value,
@@ -460,7 +458,8 @@ class TradingMutation:
             stop_price=input.stop_price,
             client_order_id=input.client_order_id,
         )
-        return Order.from_model(order)
+        placed = services.order_submit(user=user, request=request)
+        return Order.from_model(placed.order, replayed=placed.replayed)
 
     @strawberry.mutation
     def cancel_order(self, info: Info, id: strawberry.ID) -> Order:

@@ -155,18 +155,6 @@ def _estimate(stock, data: dict) -> Decimal | None:
     return None if price is None else to_cents(price * data["quantity"])
 
 
-def _order_request(stock, data: dict) -> dict:
-    return {
-        "symbol": stock.symbol,
-        "side": data["side"],
-        "type": data["type"],
-        "time_in_force": data["time_in_force"],
-        "quantity": data["quantity"],
-        "limit_price": data["limit_price"],
-        "stop_price": data["stop_price"],
-    }
-
-
 @form_text_checked
 @login_required
 @require_http_methods(["POST"])
@@ -176,7 +164,7 @@ def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:
     ``edit`` (from the review) brings back the ticket filled in as it was.
     """
     stock = _stock_or_404(request.user, symbol)
-    form = OrderTicketForm(request.POST)
+    form = OrderTicketForm(request.POST, symbol=stock.symbol)
     if not form.is_valid():
         return _stock_page(request, stock, form=form, status=400)
     data = form.cleaned_data
@@ -189,13 +177,11 @@ def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:
         if step != "confirm":
             # The same rules placing applies, so a doomed order is refused here, not after
             # "Place order". They are checked again then: things change in between.
-            services.order_check(user=request.user, **_order_request(stock, data))
+            services.order_review(user=request.user, request=form.order_request)
             data["client_order_id"] = data.get("client_order_id") or uuid.uuid4().hex
             review = {"data": data, "estimate": _estimate(stock, data), "hidden": OrderTicketForm(initial=data)}
             return _stock_page(request, stock, form=form, review=review)
-        order = services.order_place(
-            user=request.user, **_order_request(stock, data), client_order_id=data.get("client_order_id") or None
-        )
+        order = services.order_submit(user=request.user, request=form.order_request).order
     except NotFound as exc:
         raise Http404(exc.detail) from None
     except ServiceError as exc:

@@ -18,10 +18,9 @@ from django.db.models import Case, Count, DecimalField, F, Q, Value, When
 from django.utils import timezone
 
 from core.errors import ServiceError
-from core.money import PERCENT_STEP, has_places
+from core.money import PERCENT_STEP, as_decimal, clean_price, has_places
 from trading import events, selectors
 from trading.models import PRICE, AlertCondition, Notification, PriceAlert, Quote
-from trading.services.common import as_decimal, clean_price
 from trading.templatetags.market_format import money, percent
 
 MAX_ALERTS_PER_USER = 200

@@ -1,43 +1,17 @@
-"""Rounding, limits and row locks shared by the trading services."""
+"""Limits and row locks shared by the trading services (money and price rules: ``core.money``)."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from core.errors import ServiceError
-from core.money import CENT, MAX_PRICE, PRICE_STEP, has_places
+from core.money import CENT, as_decimal, has_places
 from trading.models import Account, Position
 from trading.templatetags.market_format import money
 
-MAX_ORDER_QUANTITY = 1_000_000
 MAX_CASH_MOVEMENT = Decimal("1000000000")
 
-INVALID_PRICE = "invalid_price"
 INVALID_AMOUNT = "invalid_amount"
-
-
-def as_decimal(value: object, *, code: str, what: str) -> Decimal:
-    if isinstance(value, float):
-        # A float has already lost the exact amount the caller meant.
-        raise ServiceError(code, f"{what} must be given as a decimal string, not a float.")
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ServiceError(code, f"{what} must be a number.") from None
-    if not number.is_finite():
-        raise ServiceError(code, f"{what} must be a finite number.")
-    return number
-
-
-def clean_price(value: object, *, what: str = "Price") -> Decimal:
-    price = as_decimal(value, code=INVALID_PRICE, what=what)
-    if price <= 0:
-        raise ServiceError(INVALID_PRICE, f"{what} must be positive.")
-    if price > MAX_PRICE:
-        raise ServiceError(INVALID_PRICE, f"{what} must be at most {MAX_PRICE}.")
-    if not has_places(price, PRICE_STEP):
-        raise ServiceError(INVALID_PRICE, f"{what} may have at most 4 decimal places.")
-    return price.quantize(PRICE_STEP)
 
 
 def clean_amount(value: object) -> Decimal:
