@@ -24,13 +24,12 @@ from core.api import (
     OldestFirstPagination,
     StrictInputSerializer,
     TextCursorPagination,
-    api_datetime,
-    api_decimal,
 )
 from core.errors import ServiceError
+from core.formats import api_datetime, api_decimal
 from core.inputs import parse_int
 from core.money import PRICE_STEP
-from trading import selectors, services
+from trading import events, selectors, services
 from trading.models import (
     BarInterval,
     LedgerEntry,
@@ -125,6 +124,9 @@ class BarSerializer(serializers.ModelSerializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
+    """The fields describe the schema; the body is ``trading.events.order_data``, the one shape of
+    an order that the ``order.updated`` frame carries too."""
+
     symbol = serializers.CharField(source="stock.symbol")
 
     class Meta:
@@ -149,6 +151,9 @@ class OrderSerializer(serializers.ModelSerializer):
             "triggered_at",
             "closed_at",
         ]
+
+    def to_representation(self, order: Order) -> dict:
+        return events.order_data(order, order.stock.symbol)
 
 
 class OrderCreateSerializer(StrictInputSerializer):
