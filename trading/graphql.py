@@ -8,8 +8,10 @@ costs the same number of queries whatever its length. See docs/graphql.md.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
+import typing
 from collections.abc import AsyncGenerator
 from decimal import Decimal
 from math import ceil
@@ -142,16 +144,18 @@ class Balance:
     buying_power: Decimal
 
 
-@strawberry.type
-class Account:
-    cash: Decimal
-    reserved: Decimal
-    buying_power: Decimal
-    long_market_value: Decimal
-    equity: Decimal
-    last_equity: Decimal
-    unrealized_pnl: Decimal
-    realized_pnl: Decimal
+def _object_type(shape: type, *, name: str, description: str) -> type:
+    """A GraphQL type with exactly the fields of ``shape``, a selector's dataclass: the shape has one definition."""
+    hints = typing.get_type_hints(shape)
+    fields = {field.name: hints[field.name] for field in dataclasses.fields(shape)}
+    return strawberry.type(type(name, (), {"__annotations__": fields, "__module__": __name__}), description=description)
+
+
+Account = _object_type(
+    selectors.PortfolioSummary,
+    name="Account",
+    description="The viewer's account at the current quotes (trading.selectors.PortfolioSummary).",
+)
 
 
 @strawberry.type
@@ -354,8 +358,7 @@ class TradingQuery:
 
     @strawberry.field
     def account(self, info: Info) -> Account:
-        summary = selectors.portfolio_summary(viewer=viewer(info))
-        return Account(**{name: getattr(summary, name) for name in Account.__annotations__})
+        return Account(**dataclasses.asdict(selectors.portfolio_summary(viewer=viewer(info))))
 
     @strawberry.field
     def positions(self, info: Info) -> list[Position]:
