@@ -56,7 +56,7 @@ def _price(value: Decimal | None) -> str | None:
 
 def order_data(order: Order, symbol: str) -> dict[str, Any]:
     """An order as every client sees it: the ``order`` of an ``order.updated`` frame, the REST
-    API's ``Order`` (``trading.api.OrderSerializer`` renders this) and GraphQL's ``Order``.
+    API's ``Order`` (``trading.api.orders.OrderSerializer`` renders this) and GraphQL's ``Order``.
 
     Decimals and times are written as the REST API writes them (``core.api``).
     """

@@ -43,7 +43,7 @@ from trading.consumers import MAX_SYMBOLS_PER_FRAME, price_snapshots
 from trading.models import BarInterval, OrderSide, OrderStatus, OrderType, TimeInForce
 from trading.orders import OrderRequest
 
-ORDER_THROTTLE_SCOPE = "trading-orders"  # trading.api.OrderListView's
+ORDER_THROTTLE_SCOPE = "trading-orders"  # trading.api.orders.OrderListView's
 MAX_BARS_PAGE = 1000
 MAX_QUOTE_SYMBOLS = MAX_SYMBOLS_PER_FRAME
 
