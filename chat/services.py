@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -300,18 +300,18 @@ class Sent:
     replayed: bool
 
 
-def message_send(
-    *,
-    user,
-    conversation_id: object,
-    body: str,
-    client_message_id: str | None = None,
-    payload: dict[str, Any] | None = None,
-) -> Message:
+class MessageFields(TypedDict, total=False):
+    """``message_submit``'s keyword arguments besides ``user``."""
+
+    conversation_id: Required[object]
+    body: Required[str]
+    client_message_id: str | None
+    payload: dict[str, Any] | None
+
+
+def message_send(*, user, **fields: Unpack[MessageFields]) -> Message:
     """``message_submit``'s message, for callers that do not ask whether it was a replay."""
-    return message_submit(
-        user=user, conversation_id=conversation_id, body=body, client_message_id=client_message_id, payload=payload
-    ).message
+    return message_submit(user=user, **fields).message
 
 
 def message_submit(
