@@ -19,6 +19,9 @@ from trading.orders import (
 
 __all__ = ["ERROR_LIMIT_REQUIRED", "ERROR_STOP_REQUIRED", "OrderTicketForm"]
 
+# The form's fields that make the request (the symbol comes from the page).
+_FIELDS = ("side", "type", "time_in_force", "quantity", "limit_price", "stop_price", "client_order_id")
+
 
 def _price_field(label: str, name: str) -> forms.DecimalField:
     # The widget renders min, max and step from these; data-order-types tells static/js/ticket.js
@@ -71,6 +74,3 @@ class OrderTicketForm(ControlCharacterFormMixin, forms.Form):
                     for message in messages:
                         self.add_error(name, message)
         return data
-
-
-_FIELDS = ("side", "type", "time_in_force", "quantity", "limit_price", "stop_price", "client_order_id")

@@ -32,8 +32,6 @@ PRICE_TYPES: dict[str, tuple[str, ...]] = {
     "limit_price": (OrderType.LIMIT, OrderType.STOP_LIMIT),
     "stop_price": (OrderType.STOP, OrderType.STOP_LIMIT),
 }
-NEEDS_LIMIT = PRICE_TYPES["limit_price"]
-NEEDS_STOP = PRICE_TYPES["stop_price"]
 
 ERROR_QUANTITY = "quantity must be a whole number of shares."
 ERROR_LIMIT_REQUIRED = "A limit price is required for this order type."
