@@ -323,11 +323,10 @@ class MessageListView(GenericAPIView):
             "client_message_id": data.get("client_message_id"),
         }
         if "fill_id" in data:
-            message = services.fill_share(fill_id=data["fill_id"], **common)
-        else:
-            message = services.message_send(**common)
-        code = status.HTTP_200_OK if message.was_replayed else status.HTTP_201_CREATED
-        return Response(selectors.messages_data(viewer=request.user, messages=[message])[0], status=code)
+            common["payload"] = services.fill_payload(user=request.user, fill_id=data["fill_id"])
+        sent = services.message_submit(**common)
+        code = status.HTTP_200_OK if sent.replayed else status.HTTP_201_CREATED
+        return Response(selectors.messages_data(viewer=request.user, messages=[sent.message])[0], status=code)
 
 
 class MessageDetailView(GenericAPIView):

@@ -114,17 +114,14 @@ def _history_page(*, viewer, conversation_id: int, after: int, limit: int) -> tu
 
 
 def _send_data(**kwargs) -> dict[str, Any]:
-    message = services.message_send(**kwargs)
-    data = selectors.messages_data(viewer=kwargs["user"], messages=[message])[0]
-    data["replayed"] = message.was_replayed
+    sent = services.message_submit(**kwargs)
+    data = selectors.messages_data(viewer=kwargs["user"], messages=[sent.message])[0]
+    data["replayed"] = sent.replayed
     return data
 
 
-def _share_data(**kwargs) -> dict[str, Any]:
-    message = services.fill_share(**kwargs)
-    data = selectors.messages_data(viewer=kwargs["user"], messages=[message])[0]
-    data["replayed"] = message.was_replayed
-    return data
+def _share_data(*, fill_id: object, **kwargs) -> dict[str, Any]:
+    return _send_data(payload=services.fill_payload(user=kwargs["user"], fill_id=fill_id), **kwargs)
 
 
 class ChatFrames:

@@ -230,14 +230,14 @@ class ChatMutation:
         self, info: Info, conversation_id: strawberry.ID, body: str, client_message_id: str | None = None
     ) -> Message:
         user = viewer(info)
-        message = services.message_send(
+        sent = services.message_submit(
             user=user,
             conversation_id=require_id(conversation_id, name="conversationId"),
             body=body,
             client_message_id=client_message_id,
         )
-        data = selectors.messages_data(viewer=user, messages=[message])[0]
-        return Message.from_data(data, replayed=message.was_replayed)
+        data = selectors.messages_data(viewer=user, messages=[sent.message])[0]
+        return Message.from_data(data, replayed=sent.replayed)
 
     @strawberry.mutation
     def edit_message(self, info: Info, id: strawberry.ID, body: str) -> Message:

@@ -9,7 +9,8 @@ resumes after an id never skips one still being written.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -140,7 +141,7 @@ def direct_start(*, user, other_username: str) -> Conversation:
     for attempt in range(2):
         try:
             with transaction.atomic():
-                conversation, created = Conversation.objects.get_or_create(
+                conversation, _ = Conversation.objects.get_or_create(
                     direct_key=key, defaults={"kind": ConversationKind.DIRECT, "created_by": user}
                 )
                 joined = []
@@ -152,7 +153,6 @@ def direct_start(*, user, other_username: str) -> Conversation:
                         joined.append(person.pk)
                 if joined:
                     _announce_new(conversation, joined)
-                conversation.was_created = created
                 return conversation
         except IntegrityError:
             # Both people started it at the same moment; the other transaction won, use its row.
@@ -291,18 +291,40 @@ def _check_rate(user) -> None:
         )
 
 
-def message_send(
+@dataclass(frozen=True)
+class Sent:
+    """What ``message_submit`` did: the message, and whether its client_message_id named one sent before."""
+
+    message: Message
+    replayed: bool
+
+
+class MessageFields(TypedDict, total=False):
+    """``message_submit``'s keyword arguments besides ``user``."""
+
+    conversation_id: Required[object]
+    body: Required[str]
+    client_message_id: str | None
+    payload: dict[str, Any] | None
+
+
+def message_send(*, user, **fields: Unpack[MessageFields]) -> Message:
+    """``message_submit``'s message, for callers that do not ask whether it was a replay."""
+    return message_submit(user=user, **fields).message
+
+
+def message_submit(
     *,
     user,
     conversation_id: object,
     body: str,
     client_message_id: str | None = None,
     payload: dict[str, Any] | None = None,
-) -> Message:
+) -> Sent:
     """Save a message and send it to the members on commit.
 
     With a ``client_message_id`` already used by the user in this conversation, the saved
-    message comes back unchanged (``was_replayed`` is True) and nothing is sent again.
+    message comes back unchanged (``Sent.replayed`` is True) and nothing is sent again.
     """
     body = _clean_body(body, allow_empty=payload is not None)
     client_message_id = _clean_client_message_id(client_message_id)
@@ -312,7 +334,7 @@ def message_send(
             if client_message_id is not None:
                 existing = _existing(user, mine.conversation_id, client_message_id)
                 if existing is not None:
-                    return existing
+                    return Sent(existing, replayed=True)
             _check_rate(user)
             conversation = mine.conversation
             conversation.last_seq += 1
@@ -329,8 +351,7 @@ def message_send(
             # The author has read their own message.
             Membership.objects.filter(pk=mine.pk).update(last_read_message_id=message.pk)
             events.message_changed(events.MESSAGE_CREATED, message_broadcast_data(message))
-            message.was_replayed = False
-            return message
+            return Sent(message, replayed=False)
     except IntegrityError:
         # The same client id committed by a concurrent request (a resend racing the original).
         if client_message_id is None:
@@ -338,30 +359,35 @@ def message_send(
         existing = _existing(user, conversation_id, client_message_id)
         if existing is None:
             raise
-        return existing
+        return Sent(existing, replayed=True)
 
 
 def _existing(user, conversation_id: object, client_message_id: str) -> Message | None:
-    message = (
+    return (
         Message.objects.select_related("author")
         .filter(author=user, conversation_id=conversation_id, client_message_id=client_message_id)
         .first()
     )
-    if message is not None:
-        message.was_replayed = True
-    return message
 
 
 def fill_share(
     *, user, conversation_id: object, fill_id: object, body: str = "", client_message_id: str | None = None
 ) -> Message:
     """Share one of the user's own fills into a conversation as a structured message."""
+    payload = fill_payload(user=user, fill_id=fill_id)
+    return message_send(
+        user=user, conversation_id=conversation_id, body=body, client_message_id=client_message_id, payload=payload
+    )
+
+
+def fill_payload(*, user, fill_id: object) -> dict[str, Any]:
+    """The payload of a message sharing one of the user's own fills (``message_submit(payload=...)``)."""
     fill = None
     if isinstance(fill_id, int | str) and str(fill_id).isdigit():
         fill = Fill.objects.select_related("stock").filter(pk=int(fill_id), account__user=user).first()
     if fill is None:
         raise NotFound("No such fill among yours.", code=FILL_NOT_FOUND)
-    payload = {
+    return {
         "kind": "fill",
         "fill": {
             "id": fill.pk,
@@ -372,9 +398,6 @@ def fill_share(
             "executed_at": fill.executed_at.isoformat(),
         },
     }
-    return message_send(
-        user=user, conversation_id=conversation_id, body=body, client_message_id=client_message_id, payload=payload
-    )
 
 
 def _own_message_for_update(*, user, message_id: object) -> Message:

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.demo import DEMO_ADMIN, DEMO_TRADERS
+from core.money import PRICE_STEP, to_cents
 from trading import services
 from trading.formats.listing import ListingFileError, read_listing_file
 from trading.market.simulator import minute_volatility
@@ -31,7 +32,6 @@ from trading.models import BarInterval, Order, PriceBar, Quote, Stock
 
 LISTING_FILE = Path(__file__).resolve().parent / "data" / "listing.csv"
 PREMIUM_GROUP = "premium"  # the listing file's ``restricted`` group for QNTM and ORBT
-PRICE_STEP = Decimal("0.0001")
 DAILY_BARS_DAYS = 365
 MINUTE_BARS = 120
 
@@ -202,7 +202,7 @@ def load_demo(log) -> None:
             continue
         limit = None
         if fraction is not None:
-            limit = (Quote.objects.get(stock__symbol=symbol).price * fraction).quantize(Decimal("0.01"))
+            limit = to_cents(Quote.objects.get(stock__symbol=symbol).price * fraction)
         order = services.order_place(
             user=people[username],
             client_order_id=client_order_id,

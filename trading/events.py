@@ -14,6 +14,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from core.formats import api_datetime, api_decimal
+from core.money import CENT, PRICE_STEP
 from core.realtime.groups import user_group
 from core.realtime.hub import hub_event
 from core.realtime.publish import publish_many_on_commit, publish_on_commit
@@ -37,34 +39,48 @@ def price_group(symbol: str) -> str:
     return f"price.{symbol}"
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def order_payload(order: Order, symbol: str) -> dict[str, Any]:
+def _api_time(value: datetime | None) -> str | None:
+    return None if value is None else api_datetime(value)
+
+
+def _price(value: Decimal | None) -> str | None:
+    return None if value is None else api_decimal(value, PRICE_STEP)
+
+
+def order_data(order: Order, symbol: str) -> dict[str, Any]:
+    """An order as every client sees it: the ``order`` of an ``order.updated`` frame, the REST
+    API's ``Order`` (``trading.api.orders.OrderSerializer`` renders this) and GraphQL's ``Order``.
+
+    Decimals and times are written as the REST API writes them (``core.api``).
+    """
     return {
-        "type": ORDER_UPDATED,
-        "v": EVENT_VERSION,
-        "order": {
-            "id": order.pk,
-            "client_order_id": order.client_order_id,
-            "symbol": symbol,
-            "side": order.side,
-            "type": order.type,
-            "time_in_force": order.time_in_force,
-            "quantity": order.quantity,
-            "limit_price": _money(order.limit_price),
-            "stop_price": _money(order.stop_price),
-            "status": order.status,
-            "filled_quantity": order.filled_quantity,
-            "filled_average_price": _money(order.filled_average_price),
-            "reason": order.reason,
-        },
+        "id": order.pk,
+        "client_order_id": order.client_order_id,
+        "symbol": symbol,
+        "side": order.side,
+        "type": order.type,
+        "time_in_force": order.time_in_force,
+        "quantity": order.quantity,
+        "limit_price": _price(order.limit_price),
+        "stop_price": _price(order.stop_price),
+        "status": order.status,
+        "filled_quantity": order.filled_quantity,
+        "filled_average_price": _price(order.filled_average_price),
+        "reserved_amount": api_decimal(order.reserved_amount, CENT),
+        "reason": order.reason,
+        "submitted_at": _api_time(order.submitted_at),
+        "updated_at": _api_time(order.updated_at),
+        "triggered_at": _api_time(order.triggered_at),
+        "closed_at": _api_time(order.closed_at),
     }
+
+
+def order_payload(order: Order, symbol: str) -> dict[str, Any]:
+    return {"type": ORDER_UPDATED, "v": EVENT_VERSION, "order": order_data(order, symbol)}
 
 
 def fill_payload(fill: Fill, symbol: str) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from django.core.validators import FileExtensionValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
+from core.money import PERCENT_STEP
+
 MONEY = {"max_digits": 18, "decimal_places": 2}
 PRICE = {"max_digits": 14, "decimal_places": 4}
 COST = {"max_digits": 18, "decimal_places": 6}
@@ -145,7 +147,7 @@ class Quote(models.Model):
 
     @property
     def change_percent(self) -> Decimal:
-        return (self.change / self.previous_close * 100).quantize(Decimal("0.01"))
+        return (self.change / self.previous_close * 100).quantize(PERCENT_STEP)
 
 
 class Account(models.Model):

@@ -21,6 +21,7 @@ from django.db.models.functions import TruncDay
 from django.utils import timezone
 
 from core.errors import NotFound
+from core.money import to_cents
 from trading.models import (
     Account,
     BarInterval,
@@ -38,7 +39,7 @@ from trading.models import (
     Watchlist,
     WatchlistItem,
 )
-from trading.valuation import to_cents, value_account, value_held
+from trading.valuation import value_account, value_held
 
 __all__ = ["NotFound"]
 

@@ -31,15 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-
-
-def to_cents(amount: Decimal) -> Decimal:
-    """``amount`` rounded to the cent, half to even: the valuation's only rounding."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+from core.money import ZERO, to_cents
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import NotFound, ServiceError
 from core.input_middleware import form_text_checked
+from core.money import to_cents
 from core.views import service_errors
 from trading import selectors, services
 from trading.forms import OrderTicketForm
 from trading.models import AlertCondition, BarInterval, Company, OrderSide
 from trading.templatetags.trading_panels import summary_context
-from trading.valuation import to_cents, value_held
+from trading.valuation import value_held
 
 HISTORY_ROWS = 100
 EQUITY_PERIODS = [(30, "30 days"), (90, "90 days"), (365, "1 year")]
@@ -132,18 +133,6 @@ def _estimate(stock, data: dict) -> Decimal | None:
     return None if price is None else to_cents(price * data["quantity"])
 
 
-def _order_request(stock, data: dict) -> dict:
-    return {
-        "symbol": stock.symbol,
-        "side": data["side"],
-        "type": data["type"],
-        "time_in_force": data["time_in_force"],
-        "quantity": data["quantity"],
-        "limit_price": data["limit_price"],
-        "stop_price": data["stop_price"],
-    }
-
-
 @form_text_checked
 @login_required
 @require_http_methods(["POST"])
@@ -154,7 +143,7 @@ def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:
     ``edit`` (from the review) brings back the ticket filled in as it was.
     """
     stock = selectors.stock_get(viewer=request.user, symbol=symbol)
-    form = OrderTicketForm(request.POST)
+    form = OrderTicketForm(request.POST, symbol=stock.symbol)
     if not form.is_valid():
         return _stock_page(request, stock, form=form, status=400)
     data = form.cleaned_data
@@ -167,13 +156,11 @@ def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:
         if step != "confirm":
             # The same rules placing applies, so a doomed order is refused here, not after
             # "Place order". They are checked again then: things change in between.
-            services.order_check(user=request.user, **_order_request(stock, data))
+            services.order_review(user=request.user, request=form.order_request)
             data["client_order_id"] = data.get("client_order_id") or uuid.uuid4().hex
             review = {"data": data, "estimate": _estimate(stock, data), "hidden": OrderTicketForm(initial=data)}
             return _stock_page(request, stock, form=form, review=review)
-        order = services.order_place(
-            user=request.user, **_order_request(stock, data), client_order_id=data.get("client_order_id") or None
-        )
+        order = services.order_submit(user=request.user, request=form.order_request).order
     except NotFound:
         raise  # the 404 page (service_errors)
     except ServiceError as exc:

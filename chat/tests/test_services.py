@@ -35,7 +35,6 @@ def frames(sent, group=None):
 def test_direct_start_is_unique_per_pair_in_either_direction(world):
     again = services.direct_start(user=world.member, other_username="alice")
     assert again.pk == world.direct.pk
-    assert not again.was_created
     assert Conversation.objects.filter(kind=ConversationKind.DIRECT).count() == 1
 
 
@@ -233,20 +232,20 @@ def test_non_members_cannot_send_and_learn_nothing(world):
 
 def test_a_resent_client_message_id_returns_the_saved_message(world, sent):
     with _on_commit():
-        first = services.message_send(
+        first = services.message_submit(
             user=world.owner, conversation_id=world.group.pk, body="a", client_message_id="c1"
         )
-        again = services.message_send(
+        again = services.message_submit(
             user=world.owner, conversation_id=world.group.pk, body="changed", client_message_id="c1"
         )
-    assert (first.was_replayed, again.was_replayed) == (False, True)
-    assert again.pk == first.pk
-    assert again.body == "a"
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.message.pk == first.message.pk
+    assert again.message.body == "a"
     assert Message.objects.count() == 1
     assert len(sent) == 1
     # Client ids are per author: the same id from someone else is a different message.
     other = services.message_send(user=world.member, conversation_id=world.group.pk, body="b", client_message_id="c1")
-    assert other.pk != first.pk
+    assert other.pk != first.message.pk
 
 
 def test_the_database_refuses_a_duplicate_client_message_id(world):
@@ -320,9 +319,9 @@ def test_sending_is_rate_limited_per_user_across_conversations(world, settings):
     assert exc.value.status == 429
     assert "3 messages a minute" in exc.value.detail
     # A resend of a saved message is not a new send, and others are not limited.
-    assert services.message_send(
+    assert services.message_submit(
         user=world.owner, conversation_id=world.group.pk, body="3", client_message_id="m3"
-    ).was_replayed
+    ).replayed
     services.message_send(user=world.member, conversation_id=world.group.pk, body="fine")
 
 

@@ -70,7 +70,8 @@ followSparklines(socket);
 
 // --- orders, fills, cash -------------------------------------------------------------------
 
-socket.on("order.updated", ({ order }) => {
+// An order as the REST API and the order.updated frame both carry it (trading.events.order_data).
+function showOrder(order) {
   const row = document.querySelector(`tr[data-order-id="${Number(order.id)}"]`);
   if (!row) return;
   const status = row.querySelector("[data-order-field=status]");
@@ -83,7 +84,9 @@ socket.on("order.updated", ({ order }) => {
   const average = row.querySelector("[data-order-field=filled_average_price]");
   if (average && order.filled_average_price) average.textContent = price(order.filled_average_price);
   if (order.status !== "new") row.querySelector("[data-cancel-form]")?.remove();
-});
+}
+
+socket.on("order.updated", ({ order }) => showOrder(order));
 
 socket.on("account.updated", ({ account }) => {
   for (const field of ["cash", "buying_power"]) {
@@ -125,7 +128,7 @@ socket.onReady(async () => {
     const response = await fetch("/api/v1/orders?status=all&limit=200", { credentials: "same-origin" });
     if (!response.ok) return;
     const body = await response.json();
-    for (const order of body.results || body) socket.receive(JSON.stringify({ type: "order.updated", order }));
+    for (const order of body.results) showOrder(order);
   } catch {
     // The next reconnect tries again.
   }

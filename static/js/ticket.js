@@ -1,23 +1,19 @@
 // The order ticket shows the price fields its order type uses. Without this script both
-// stay on screen and the server ignores the one that does not apply.
-
-const NEEDS = {
-  limit_price: new Set(["limit", "stop_limit"]),
-  stop_price: new Set(["stop", "stop_limit"]),
-};
+// stay on screen and the server ignores the one that does not apply. Which types use a
+// field is the server's rule (trading/orders.py PRICE_TYPES), rendered on each price input
+// as data-order-types; its bounds and step are the input's min, max and step.
 
 const typeField = document.querySelector(".ticket select[name=type]");
 
 function showPriceFields() {
-  for (const [name, types] of Object.entries(NEEDS)) {
-    const row = document.querySelector(`.ticket .field-${name}`);
+  for (const input of document.querySelectorAll(".ticket input[data-order-types]")) {
+    const row = input.closest(".field");
     if (!row) continue;
-    const used = types.has(typeField.value);
+    const used = input.dataset.orderTypes.split(" ").includes(typeField.value);
     row.hidden = !used;
-    const input = row.querySelector("input");
     // A field with an error stays visible, so the message is never hidden from its reader.
     if (!used && row.querySelector(".field-error")) row.hidden = false;
-    if (input) input.required = used;
+    input.required = used;
   }
 }
 

@@ -121,3 +121,17 @@ def test_every_socket_test_checks_frames_against_the_contract():
         ):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == [], f"use {ContractCommunicator.__module__}.ContractCommunicator in {offenders}"
+
+
+def test_the_order_updated_frame_documents_the_rest_apis_order(tmp_path):
+    # One order shape (trading.events.order_data): the AsyncAPI frame and the OpenAPI Order list the same fields.
+    import yaml
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(target))
+    rest = yaml.safe_load(target.read_text())["components"]["schemas"]["Order"]
+    frame = contract().document["components"]["schemas"]["order.updated"]["properties"]["order"]
+    assert set(frame["properties"]) == set(rest["properties"])
+    # Every key is always present in both; the frame's schema says so for all of them.
+    assert set(frame["required"]) == set(frame["properties"]) >= set(rest["required"])

@@ -16,13 +16,13 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
+from core.money import MAX_PRICE, PRICE_STEP, has_places, parse_decimal
 from trading.models import BarInterval
 
 REQUIRED_COLUMNS = ("symbol", "start", "open", "high", "low", "close", "volume")
-MAX_PRICE = Decimal("1000000000")
 
 
 class BarFileError(ValueError):
@@ -48,13 +48,12 @@ class BarRow:
 
 
 def _price(raw: str, column: str) -> Decimal:
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        raise ValueError(f"{column} {raw!r} is not a number") from None
-    if not value.is_finite() or value <= 0 or value >= MAX_PRICE:
-        raise ValueError(f"{column} {raw!r} must be a positive price")
-    if value != value.quantize(Decimal("0.0001")):
+    value = parse_decimal(raw.strip())
+    if value is None:
+        raise ValueError(f"{column} {raw!r} is not a number")
+    if value <= 0 or value > MAX_PRICE:
+        raise ValueError(f"{column} {raw!r} must be a positive price of at most {MAX_PRICE}")
+    if not has_places(value, PRICE_STEP):
         raise ValueError(f"{column} {raw!r} has more than 4 decimal places")
     return value
 

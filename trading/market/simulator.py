@@ -20,15 +20,16 @@ import math
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from core.money import MIN_TICK_PRICE, to_cents
 
 MARKET_SECONDS_PER_YEAR = 252 * 24 * 3600
 DEFAULT_VOLATILITY = 0.30
 DEFAULT_DRIFT = 0.05
 # Bounds keep a freak history (or a CSV typo) from producing a wild walk.
 MIN_VOLATILITY, MAX_VOLATILITY = 0.05, 1.50
-MIN_PRICE = Decimal("0.01")
-CENT = Decimal("0.01")
+MIN_PRICE = MIN_TICK_PRICE
 
 
 def minute_volatility(annual_volatility: float, time_scale: float = 1.0) -> float:
@@ -96,7 +97,7 @@ class RandomWalk:
             factor = math.exp((p.drift - p.volatility**2 / 2) * dt + p.volatility * math.sqrt(dt) * shock)
             exact = max(self.exact[symbol] * factor, float(MIN_PRICE))
             self.exact[symbol] = exact
-            new_price = max(Decimal(repr(exact)).quantize(CENT, rounding=ROUND_HALF_UP), MIN_PRICE)
+            new_price = max(to_cents(Decimal(repr(exact))), MIN_PRICE)
             self.prices[symbol] = new_price
             # Volume grows with the size of the move, like real tape.
             volume = int(self._random.expovariate(1 / 400) * (1 + 50 * abs(factor - 1)))

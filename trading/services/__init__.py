@@ -12,7 +12,15 @@ from trading.services.alerts import alert_create, alert_delete, alert_rearm, not
 from trading.services.execution import order_execute
 from trading.services.listing import ListingImportResult, listing_import
 from trading.services.market import PriceTick, quote_record, quotes_record, stock_set_halted
-from trading.services.orders import order_cancel, order_check, order_place, orders_expire_day
+from trading.services.orders import (
+    Placed,
+    order_cancel,
+    order_check,
+    order_place,
+    order_review,
+    order_submit,
+    orders_expire_day,
+)
 from trading.services.watchlists import (
     watchlist_create,
     watchlist_delete,
@@ -23,6 +31,7 @@ from trading.services.watchlists import (
 
 __all__ = [
     "ListingImportResult",
+    "Placed",
     "PriceTick",
     "account_credit",
     "account_open",
@@ -36,6 +45,8 @@ __all__ = [
     "order_check",
     "order_execute",
     "order_place",
+    "order_review",
+    "order_submit",
     "orders_expire_day",
     "quote_record",
     "quotes_record",

@@ -18,16 +18,15 @@ from django.db.models import Case, Count, DecimalField, F, Q, Value, When
 from django.utils import timezone
 
 from core.errors import ServiceError
+from core.money import PERCENT_STEP, as_decimal, clean_price, has_places
 from trading import events, selectors
 from trading.models import PRICE, AlertCondition, Notification, PriceAlert, Quote
-from trading.services.common import as_decimal, clean_price
 from trading.templatetags.market_format import money, percent
 
 MAX_ALERTS_PER_USER = 200
 MAX_DAY_MOVE_PERCENT = Decimal("1000")
 INVALID_ALERT = "invalid_alert"
 TOO_MANY_ALERTS = "limit_reached"
-PERCENT_STEP = Decimal("0.01")
 
 
 def _clean_threshold(condition: str, threshold: object) -> Decimal:
@@ -36,7 +35,7 @@ def _clean_threshold(condition: str, threshold: object) -> Decimal:
     value = as_decimal(threshold, code=INVALID_ALERT, what="The day move")
     if value <= 0 or value > MAX_DAY_MOVE_PERCENT:
         raise ServiceError(INVALID_ALERT, f"The day move must be above 0% and at most {MAX_DAY_MOVE_PERCENT}%.")
-    if value != value.quantize(PERCENT_STEP):
+    if not has_places(value, PERCENT_STEP):
         raise ServiceError(INVALID_ALERT, "The day move may have at most 2 decimal places.")
     return value
 

@@ -1,55 +1,17 @@
-"""Rounding, limits and row locks shared by the trading services."""
+"""Limits and row locks shared by the trading services (money and price rules: ``core.money``)."""
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
 
 from core.errors import ServiceError
+from core.money import CENT, as_decimal, has_places
 from trading.models import Account, Position
 from trading.templatetags.market_format import money
 
-CENT = Decimal("0.01")
-PRICE_STEP = Decimal("0.0001")
-COST_STEP = Decimal("0.000001")
-
-MAX_ORDER_QUANTITY = 1_000_000
-MAX_PRICE = Decimal("1000000")
 MAX_CASH_MOVEMENT = Decimal("1000000000")
 
-INVALID_PRICE = "invalid_price"
 INVALID_AMOUNT = "invalid_amount"
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
-def cents_up(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_CEILING)
-
-
-def as_decimal(value: object, *, code: str, what: str) -> Decimal:
-    if isinstance(value, float):
-        # A float has already lost the exact amount the caller meant.
-        raise ServiceError(code, f"{what} must be given as a decimal string, not a float.")
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ServiceError(code, f"{what} must be a number.") from None
-    if not number.is_finite():
-        raise ServiceError(code, f"{what} must be a finite number.")
-    return number
-
-
-def clean_price(value: object, *, what: str = "Price") -> Decimal:
-    price = as_decimal(value, code=INVALID_PRICE, what=what)
-    if price <= 0:
-        raise ServiceError(INVALID_PRICE, f"{what} must be positive.")
-    if price > MAX_PRICE:
-        raise ServiceError(INVALID_PRICE, f"{what} must be at most {MAX_PRICE}.")
-    if price != price.quantize(PRICE_STEP):
-        raise ServiceError(INVALID_PRICE, f"{what} may have at most 4 decimal places.")
-    return price.quantize(PRICE_STEP)
 
 
 def clean_amount(value: object) -> Decimal:
@@ -58,7 +20,7 @@ def clean_amount(value: object) -> Decimal:
         raise ServiceError(INVALID_AMOUNT, "Amount must be positive.")
     if amount > MAX_CASH_MOVEMENT:
         raise ServiceError(INVALID_AMOUNT, f"Amount must be at most {money(MAX_CASH_MOVEMENT)}.")
-    if amount != amount.quantize(CENT):
+    if not has_places(amount, CENT):
         raise ServiceError(INVALID_AMOUNT, "Amount may have at most 2 decimal places.")
     return amount.quantize(CENT)
 

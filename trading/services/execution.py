@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.money import COST_STEP, to_cents
 from trading import events
 from trading.models import (
     Account,
@@ -20,7 +21,7 @@ from trading.models import (
     Position,
 )
 from trading.services.accounts import ledger_post
-from trading.services.common import COST_STEP, cents, lock_account, lock_position
+from trading.services.common import lock_account, lock_position
 from trading.services.lifecycle import OrderEvent, order_transition
 
 REJECT_NO_CASH_AT_TRIGGER = "Not enough buying power when the stop price was reached."
@@ -52,7 +53,7 @@ def fill_order(*, account: Account, position: Position, order: Order, price: Dec
     one transaction. Returns None when a triggered stop buy cannot be paid for
     and is rejected instead.
     """
-    amount = cents(order.quantity * price)
+    amount = to_cents(order.quantity * price)
     realized = Decimal("0")
     if order.side == OrderSide.BUY:
         held_by_others = account.reserved - order.reserved_amount
@@ -69,7 +70,7 @@ def fill_order(*, account: Account, position: Position, order: Order, price: Dec
         ).quantize(COST_STEP)
         position.quantity = new_quantity
     else:
-        realized = amount - cents(order.quantity * position.average_cost)
+        realized = amount - to_cents(order.quantity * position.average_cost)
         position.reserved_quantity -= order.quantity
         position.quantity -= order.quantity
         position.realized_pnl += realized

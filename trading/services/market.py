@@ -10,10 +10,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Case, DecimalField, Expression, F, OuterRef, Q, Subquery, Value, When
 
+from core.money import clean_price
 from trading import events
 from trading.models import PRICE, BarInterval, Order, OrderSide, OrderStatus, OrderType, PriceBar, Quote, Stock
 from trading.services.alerts import alerts_fire
-from trading.services.common import clean_price
 from trading.services.execution import order_execute
 
 

@@ -2,135 +2,70 @@
 
 from __future__ import annotations
 
-import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Unpack
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import ServiceError
+from core.money import cents_up, to_cents
 from trading import events, selectors
 from trading.models import Account, Order, OrderSide, OrderStatus, OrderType, Position, Stock, TimeInForce
+from trading.orders import OrderFields, OrderRequest
 from trading.services.accounts import INSUFFICIENT_CASH, account_open
-from trading.services.common import MAX_ORDER_QUANTITY, cents, cents_up, clean_price, lock_account, lock_position
+from trading.services.common import lock_account, lock_position
 from trading.services.execution import execute_locked
 from trading.services.lifecycle import OrderEvent, order_transition
 from trading.templatetags.market_format import money
 
-INVALID_ORDER = "invalid_order"
-INVALID_QUANTITY = "invalid_quantity"
-INVALID_CLIENT_ORDER_ID = "invalid_client_order_id"
 CLIENT_ORDER_ID_CONFLICT = "client_order_id_conflict"
 STOCK_NOT_TRADABLE = "stock_not_tradable"
 STOCK_HALTED = "stock_halted"
 NO_QUOTE = "no_quote"
 INSUFFICIENT_POSITION = "insufficient_position"
 
-CLIENT_ORDER_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+@dataclass(frozen=True)
+class Placed:
+    """What ``order_submit`` did: the order, and whether its client_order_id named one placed before."""
+
+    order: Order
+    replayed: bool
 
 
-def _clean_request(
-    *, side: str, type: str, time_in_force: str, quantity: object, limit_price: object, stop_price: object
-) -> tuple[int, Decimal | None, Decimal | None]:
-    if side not in OrderSide.values:
-        raise ServiceError(INVALID_ORDER, f"side must be one of {', '.join(OrderSide.values)}.")
-    if type not in OrderType.values:
-        raise ServiceError(INVALID_ORDER, f"type must be one of {', '.join(OrderType.values)}.")
-    if time_in_force not in TimeInForce.values:
-        raise ServiceError(INVALID_ORDER, f"time_in_force must be one of {', '.join(TimeInForce.values)}.")
-    if isinstance(quantity, bool) or not isinstance(quantity, int | str):
-        raise ServiceError(INVALID_QUANTITY, "quantity must be a whole number of shares.")
-    try:
-        qty = int(quantity)
-    except ValueError:
-        raise ServiceError(INVALID_QUANTITY, "quantity must be a whole number of shares.") from None
-    if not 1 <= qty <= MAX_ORDER_QUANTITY:
-        raise ServiceError(INVALID_QUANTITY, f"quantity must be between 1 and {MAX_ORDER_QUANTITY} shares.")
-    needs_limit = type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
-    needs_stop = type in (OrderType.STOP, OrderType.STOP_LIMIT)
-    if needs_limit and limit_price is None:
-        raise ServiceError(INVALID_ORDER, f"A {type} order needs a limit_price.")
-    if not needs_limit and limit_price is not None:
-        raise ServiceError(INVALID_ORDER, f"A {type} order takes no limit_price.")
-    if needs_stop and stop_price is None:
-        raise ServiceError(INVALID_ORDER, f"A {type} order needs a stop_price.")
-    if not needs_stop and stop_price is not None:
-        raise ServiceError(INVALID_ORDER, f"A {type} order takes no stop_price.")
-    limit = clean_price(limit_price, what="limit_price") if needs_limit else None
-    stop = clean_price(stop_price, what="stop_price") if needs_stop else None
-    return qty, limit, stop
-
-
-def _same_request(order: Order, *, stock_id: int, side, type, time_in_force, quantity, limit, stop) -> bool:
-    return (order.stock_id, order.side, order.type, order.time_in_force, order.quantity) == (
-        stock_id,
-        side,
-        type,
-        time_in_force,
-        quantity,
-    ) and (order.limit_price, order.stop_price) == (limit, stop)
-
-
-def _replay(existing: Order, **request) -> Order:
-    if not _same_request(existing, **request):
+def _replay(existing: Order, request: OrderRequest, *, stock_id: int) -> Placed:
+    if existing.stock_id != stock_id or not request.same_order(existing):
         raise ServiceError(
             CLIENT_ORDER_ID_CONFLICT,
             f"client_order_id {existing.client_order_id!r} was already used for a different order.",
             status=422,
         )
-    existing.was_replayed = True
-    return existing
+    return Placed(existing, replayed=True)
 
 
-def order_place(
-    *,
-    user,
-    symbol: str,
-    side: str,
-    type: str = OrderType.MARKET,
-    time_in_force: str = TimeInForce.DAY,
-    quantity: int | str,
-    limit_price: Decimal | str | None = None,
-    stop_price: Decimal | str | None = None,
-    client_order_id: str | None = None,
-) -> Order:
+def order_place(*, user, **fields: Unpack[OrderFields]) -> Order:
+    """``order_submit`` of the request these fields make (``OrderRequest.parse``); the order."""
+    return order_submit(user=user, request=OrderRequest.parse(**fields)).order
+
+
+def order_submit(*, user, request: OrderRequest) -> Placed:
     """Place an order for ``user`` and fill it at once if the current quote allows.
 
     Idempotent per ``client_order_id``: the same id with the same request
-    returns the first order (with ``was_replayed`` set to True); with a
-    different request it is an error. A stock the user may not see is
-    not found. Buy orders reserve cash, sell orders reserve shares, so open
-    orders can never promise more than the account holds.
+    returns the first order (``Placed.replayed`` is True); with a different
+    request it is an error. A stock the user may not see is not found. Buy
+    orders reserve cash, sell orders reserve shares, so open orders can never
+    promise more than the account holds.
     """
-    quantity, limit, stop = _clean_request(
-        side=side,
-        type=type,
-        time_in_force=time_in_force,
-        quantity=quantity,
-        limit_price=limit_price,
-        stop_price=stop_price,
-    )
     # A fresh id cannot have been used: no replay lookup for it (the unique constraint still holds).
-    generated = client_order_id is None or client_order_id == ""
-    if generated:
-        client_order_id = uuid.uuid4().hex
-    elif not isinstance(client_order_id, str) or not CLIENT_ORDER_ID_PATTERN.match(client_order_id):
-        raise ServiceError(
-            INVALID_CLIENT_ORDER_ID, "client_order_id must be 1-64 letters, digits, '.', '_', ':' or '-'."
-        )
-    stock = selectors.stock_get(viewer=user, symbol=symbol)
+    generated = request.client_order_id is None
+    client_order_id = uuid.uuid4().hex if generated else request.client_order_id
+    stock = selectors.stock_get(viewer=user, symbol=request.symbol)
     account_id = None
-    request = {
-        "stock_id": stock.pk,
-        "side": side,
-        "type": type,
-        "time_in_force": time_in_force,
-        "quantity": quantity,
-        "limit": limit,
-        "stop": stop,
-    }
     try:
         with transaction.atomic():
             account = _lock_account_of(user)
@@ -139,8 +74,9 @@ def order_place(
             if not generated:
                 existing = Order.objects.filter(account=account, client_order_id=client_order_id).first()
                 if existing is not None:
-                    return _replay(existing, **request)
-            return _place_locked(account=account, stock=stock, client_order_id=client_order_id, **request)
+                    return _replay(existing, request, stock_id=stock.pk)
+            order = _place_locked(account=account, stock=stock, client_order_id=client_order_id, request=request)
+            return Placed(order, replayed=False)
     except IntegrityError:
         # Only reachable if the unique constraint caught a replay the lock did not.
         if account_id is None:
@@ -148,7 +84,7 @@ def order_place(
         existing = Order.objects.filter(account_id=account_id, client_order_id=client_order_id).first()
         if existing is None:
             raise
-        return _replay(existing, **request)
+        return _replay(existing, request, stock_id=stock.pk)
 
 
 def _lock_account_of(user) -> Account:
@@ -172,11 +108,12 @@ def _check_stock(stock, *, tradable: bool, halted: bool, price: Decimal | None, 
         raise ServiceError(NO_QUOTE, f"{stock.symbol} has no price yet; use a limit order.", status=422)
 
 
-def _buy_reserve(*, type: str, quantity: int, price: Decimal | None, limit, stop) -> Decimal:
+def _buy_reserve(request: OrderRequest, *, price: Decimal | None) -> Decimal:
     """The cash a buy order holds back: at the quote for a market order, else at its limit (or stop)."""
-    if type == OrderType.MARKET:
-        return cents(quantity * price)
-    return cents_up(quantity * (limit if limit is not None else stop))
+    if request.type == OrderType.MARKET:
+        return to_cents(request.quantity * price)
+    bound = request.limit_price if request.limit_price is not None else request.stop_price
+    return cents_up(request.quantity * bound)
 
 
 def _check_buying_power(reserve: Decimal, account: Account) -> None:
@@ -202,77 +139,60 @@ def _stock_state(stock) -> tuple[bool, bool, Decimal | None]:
     return Stock.objects.filter(pk=stock.pk).values_list("tradable", "halted", "quote__price").get()
 
 
-def order_check(
-    *,
-    user,
-    symbol: str,
-    side: str,
-    type: str = OrderType.MARKET,
-    time_in_force: str = TimeInForce.DAY,
-    quantity: int | str,
-    limit_price: Decimal | str | None = None,
-    stop_price: Decimal | str | None = None,
-) -> None:
-    """Raise the ServiceError ``order_place`` would raise for this order now, without placing it.
+def order_check(*, user, **fields: Unpack[OrderFields]) -> None:
+    """``order_review`` of the request these fields make (``OrderRequest.parse``)."""
+    order_review(user=user, request=OrderRequest.parse(**fields))
+
+
+def order_review(*, user, request: OrderRequest) -> None:
+    """Raise the ServiceError ``order_submit`` would raise for this request now, without placing it.
 
     For a review step: the same rules (tradable, halted, a quote for a market
     order, buying power for a buy, free shares for a sell), read without
-    locks, so ``order_place`` still checks again when the order is placed.
+    locks, so ``order_submit`` still checks again when the order is placed.
     """
-    quantity, limit, stop = _clean_request(
-        side=side,
-        type=type,
-        time_in_force=time_in_force,
-        quantity=quantity,
-        limit_price=limit_price,
-        stop_price=stop_price,
-    )
-    stock = selectors.stock_get(viewer=user, symbol=symbol)
+    stock = selectors.stock_get(viewer=user, symbol=request.symbol)
     tradable, halted, price = _stock_state(stock)
-    _check_stock(stock, tradable=tradable, halted=halted, price=price, type=type)
+    _check_stock(stock, tradable=tradable, halted=halted, price=price, type=request.type)
     account = account_open(user=user)
-    if side == OrderSide.BUY:
-        reserve = _buy_reserve(type=type, quantity=quantity, price=price, limit=limit, stop=stop)
-        _check_buying_power(reserve, account)
+    if request.side == OrderSide.BUY:
+        _check_buying_power(_buy_reserve(request, price=price), account)
     else:
         held = Position.objects.filter(account=account, stock=stock).values_list("quantity", "reserved_quantity")
         quantities = held.first() or (0, 0)
-        _check_shares(quantity, available=quantities[0] - quantities[1], symbol=stock.symbol)
+        _check_shares(request.quantity, available=quantities[0] - quantities[1], symbol=stock.symbol)
 
 
-def _place_locked(
-    *, account: Account, stock, client_order_id: str, stock_id, side, type, time_in_force, quantity, limit, stop
-) -> Order:
+def _place_locked(*, account: Account, stock, client_order_id: str, request: OrderRequest) -> Order:
     # Read the flags under the lock: the stock may have been halted since it was looked up.
     stock.tradable, stock.halted, price = _stock_state(stock)
-    _check_stock(stock, tradable=stock.tradable, halted=stock.halted, price=price, type=type)
+    _check_stock(stock, tradable=stock.tradable, halted=stock.halted, price=price, type=request.type)
     # A buy needs its position only if it fills now; execute_locked locks it then
     # (still after the account). A sell reserves shares, so it locks it here.
     position = None
     reserve = Decimal("0")
-    if side == OrderSide.BUY:
-        reserve = _buy_reserve(type=type, quantity=quantity, price=price, limit=limit, stop=stop)
+    if request.side == OrderSide.BUY:
+        reserve = _buy_reserve(request, price=price)
         _check_buying_power(reserve, account)
         account.reserved += reserve
         account.save(update_fields=["reserved"])
     else:
         position = lock_position(account, stock.pk)
-        _check_shares(quantity, available=position.quantity - position.reserved_quantity, symbol=stock.symbol)
-        position.reserved_quantity += quantity
+        _check_shares(request.quantity, available=position.quantity - position.reserved_quantity, symbol=stock.symbol)
+        position.reserved_quantity += request.quantity
         position.save(update_fields=["reserved_quantity", "updated_at"])
     order = Order.objects.create(
         account=account,
         stock=stock,
         client_order_id=client_order_id,
-        side=side,
-        type=type,
-        time_in_force=time_in_force,
-        quantity=quantity,
-        limit_price=limit,
-        stop_price=stop,
+        side=request.side,
+        type=request.type,
+        time_in_force=request.time_in_force,
+        quantity=request.quantity,
+        limit_price=request.limit_price,
+        stop_price=request.stop_price,
         reserved_amount=reserve,
     )
-    order.was_replayed = False
     events.order_changed(order, symbol=stock.symbol, user_id=account.user_id)
     if price is not None:
         execute_locked(

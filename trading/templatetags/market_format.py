@@ -8,29 +8,21 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from core.money import display_rounded, parse_decimal
+
 register = template.Library()
 
-CENT = Decimal("0.01")
-
-
-def _decimal(value: object) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
+_decimal = parse_decimal
 
 
 def _grouped(amount: Decimal, places: int) -> str:
-    step = Decimal(1).scaleb(-places)
-    return f"{abs(amount.quantize(step, rounding=ROUND_HALF_UP)):,.{places}f}"
+    return f"{abs(display_rounded(amount, places)):,.{places}f}"
 
 
 @register.filter
@@ -39,7 +31,7 @@ def money(value: object) -> str:
     amount = _decimal(value)
     if amount is None:
         return "—"
-    sign = "-" if amount.quantize(CENT, rounding=ROUND_HALF_UP) < 0 else ""
+    sign = "-" if display_rounded(amount) < 0 else ""
     return f"{sign}${_grouped(amount, 2)}"
 
 
@@ -49,7 +41,7 @@ def signed_money(value: object) -> str:
     amount = _decimal(value)
     if amount is None:
         return "—"
-    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    rounded = display_rounded(amount)
     sign = "+" if rounded > 0 else "-" if rounded < 0 else ""
     return f"{sign}${_grouped(amount, 2)}"
 
@@ -66,7 +58,7 @@ def percent(value: object) -> str:
     amount = _decimal(value)
     if amount is None:
         return "—"
-    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    rounded = display_rounded(amount)
     sign = "+" if rounded > 0 else "-" if rounded < 0 else ""
     return f"{sign}{abs(rounded):,.2f}%"
 

@@ -15,6 +15,7 @@ from core.errors import ServiceError
 from trading import services
 from trading.books import books_violations
 from trading.models import Account, Fill, LedgerEntry, Order, Position
+from trading.orders import OrderRequest
 from trading.tests.conftest import T0, new_stock
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -138,8 +139,9 @@ def test_selling_the_same_shares_twice_is_impossible(trader, stock):
 def test_concurrent_replays_of_one_client_order_id_make_one_order(trader, stock):
     def work(i: int, barrier: threading.Barrier) -> tuple[int, bool]:
         barrier.wait()
-        order = services.order_place(user=trader, symbol="ACME", side="buy", quantity=3, client_order_id="once")
-        return order.pk, order.was_replayed
+        request = OrderRequest.parse(symbol="ACME", side="buy", quantity=3, client_order_id="once")
+        placed = services.order_submit(user=trader, request=request)
+        return placed.order.pk, placed.replayed
 
     results = run_threads(THREADS, work)
     assert len({pk for pk, _ in results}) == 1

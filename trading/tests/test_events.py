@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from core.formats import api_datetime
 from trading import events, services
 from trading.tests.conftest import T0, buy
 
@@ -51,6 +53,14 @@ def test_market_buy_sends_order_fill_and_account_events_after_commit(
     for callback in callbacks:
         callback()
     fill = order.fill
+    frames = drain()
+    # The frame carries the REST API's order (trading.events.order_data): its times as the API writes them.
+    placed_at = api_datetime(order.submitted_at)
+    assert frames[0]["order"]["updated_at"] >= placed_at
+    times = {"submitted_at": placed_at, "triggered_at": None}
+    first = {**times, "updated_at": frames[0]["order"]["updated_at"], "closed_at": None, "reserved_amount": "200.00"}
+    filled = {**times, "updated_at": api_datetime(order.updated_at), "closed_at": api_datetime(order.closed_at)}
+    filled["reserved_amount"] = "0.00"
     base = {
         "id": order.pk,
         "client_order_id": "ev-1",
@@ -63,16 +73,16 @@ def test_market_buy_sends_order_fill_and_account_events_after_commit(
         "stop_price": None,
         "reason": "",
     }
-    assert drain() == [
+    assert frames == [
         {
             "type": "order.updated",
             "v": 1,
-            "order": {**base, "status": "new", "filled_quantity": 0, "filled_average_price": None},
+            "order": {**base, **first, "status": "new", "filled_quantity": 0, "filled_average_price": None},
         },
         {
             "type": "order.updated",
             "v": 1,
-            "order": {**base, "status": "filled", "filled_quantity": 2, "filled_average_price": "100.0000"},
+            "order": {**base, **filled, "status": "filled", "filled_quantity": 2, "filled_average_price": "100.0000"},
         },
         {
             "type": "fill.created",
@@ -144,3 +154,23 @@ def test_other_users_groups_get_nothing(trader, other, stock, received, django_c
 def test_group_names_are_valid_channel_group_names():
     assert events.user_group(42) == "user.42"
     assert events.price_group("BRK.B") == "price.BRK.B"
+
+
+def test_an_order_updated_frame_carries_the_rest_apis_order(
+    trader, stock, received, django_capture_on_commit_callbacks
+):
+    # One shape (trading.events.order_data): static/js/main.js applies REST orders as frames after a reconnect.
+    from trading.tests.conftest import client_for
+
+    drain = received(events.user_group(trader.pk))
+    client = client_for(trader)
+    with django_capture_on_commit_callbacks(execute=True):
+        body = {"symbol": "ACME", "side": "buy", "type": "limit", "limit_price": "90.5", "quantity": 3}
+        placed = client.post("/api/v1/orders", body, content_type="application/json").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        canceled = client.delete(f"/api/v1/orders/{placed['id']}").json()
+    frames = [frame["order"] for frame in drain() if frame["type"] == events.ORDER_UPDATED]
+    assert [frame["status"] for frame in frames] == ["new", "canceled"]
+    # Through JSON, as a client reads both.
+    assert json.loads(json.dumps(frames[0])) == placed
+    assert json.loads(json.dumps(frames[1])) == canceled == client.get(f"/api/v1/orders/{placed['id']}").json()

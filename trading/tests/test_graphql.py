@@ -1,4 +1,4 @@
-"""Trading through GraphQL (trading/graphql.py): the REST API's rules, codes and query counts."""
+"""Trading through GraphQL (trading/graphql/): the REST API's rules, codes and query counts."""
 
 from __future__ import annotations
 

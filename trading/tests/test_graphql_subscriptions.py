@@ -1,4 +1,4 @@
-"""Trading subscriptions over graphql-transport-ws (trading/graphql.py) through the fan-out hub."""
+"""Trading subscriptions over graphql-transport-ws (trading/graphql/) through the fan-out hub."""
 
 from __future__ import annotations
 

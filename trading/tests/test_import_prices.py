@@ -95,3 +95,18 @@ def test_missing_columns_and_missing_files_are_clear_errors(tmp_path, stocks):
         run(write(tmp_path, "bars.csv", "symbol,start,open,high,low,close\n"))
     with pytest.raises(CommandError, match="cannot be read"):
         run(tmp_path / "absent.csv")
+
+
+def test_the_importer_caps_prices_where_orders_and_quotes_do(tmp_path):
+    # One cap for every price (core.money.MAX_PRICE): a bar the services could never quote is refused.
+    from core.money import MAX_PRICE, clean_price
+    from trading.market.importer import read_bar_file
+
+    at_cap = write(
+        tmp_path, "cap.csv", f"symbol,start,open,high,low,close,volume\nACME,2026-01-05,1,{MAX_PRICE},1,1,1\n"
+    )
+    assert next(read_bar_file(at_cap)).high == clean_price(MAX_PRICE)
+    above = MAX_PRICE + 1
+    over = write(tmp_path, "over.csv", f"symbol,start,open,high,low,close,volume\nACME,2026-01-05,1,{above},1,1,1\n")
+    with pytest.raises(ValueError, match="must be a positive price"):
+        next(read_bar_file(over))

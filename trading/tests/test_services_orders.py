@@ -10,6 +10,7 @@ from core.errors import NotFound, ServiceError
 from trading import services
 from trading.books import books_violations
 from trading.models import Account, Fill, LedgerEntry, Order, Position
+from trading.orders import OrderRequest
 from trading.services import orders as order_errors
 from trading.tests.conftest import T0, buy, new_stock, sell
 
@@ -241,9 +242,10 @@ def test_halted_stock_records_prices_but_executes_nothing(trader, stock):
 
 
 def test_same_client_order_id_returns_the_first_order(trader, stock):
-    first = buy(trader, stock, 2, client_order_id="abc-1")
-    again = buy(trader, stock, 2, client_order_id="abc-1")
-    assert (again.pk, first.was_replayed, again.was_replayed) == (first.pk, False, True)
+    request = OrderRequest.parse(symbol=stock.symbol, side="buy", quantity=2, client_order_id="abc-1")
+    first = services.order_submit(user=trader, request=request)
+    again = services.order_submit(user=trader, request=request)
+    assert (again.order.pk, first.replayed, again.replayed) == (first.order.pk, False, True)
     assert position(trader, stock).quantity == 2
 
 
