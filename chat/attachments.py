@@ -153,7 +153,10 @@ def local_policy(token: object) -> LocalPolicy | None:
 def local_upload(policy: LocalPolicy, content) -> None:
     """Store an upload on the embedded default exactly at the policy's key (never renamed)."""
     storage = media_storage()
-    if storage.exists(policy.key):
+    pending = Attachment.objects.filter(
+        upload_key=policy.key, uploader_id=policy.uploader_id, status=AttachmentStatus.PENDING
+    )
+    if storage.exists(policy.key) or not pending.exists():
         raise ServiceError(INVALID, "This upload slot was used already.")
     saved = storage.save(policy.key, content)
     if saved != policy.key:
@@ -189,6 +192,24 @@ def _write(key: str, data: bytes, content_type: str) -> None:
     if saved != key:  # a fresh random key never exists; refuse rather than serve another name
         storage.delete(saved)
         raise RuntimeError(f"attachment key {key} was taken")
+
+
+def _copy(source: str, target: str) -> None:
+    storage = media_storage()
+    if _is_s3(storage):
+        storage.connection.meta.client.copy_object(
+            Bucket=storage.bucket_name,
+            Key=_s3_key(storage, target),
+            CopySource={"Bucket": storage.bucket_name, "Key": _s3_key(storage, source)},
+            ContentType=FILE_TYPE,
+            MetadataDirective="REPLACE",
+        )
+        return
+    with storage.open(source, "rb") as handle:
+        saved = storage.save(target, handle)
+    if saved != target:
+        storage.delete(saved)
+        raise RuntimeError(f"attachment key {target} was taken")
 
 
 def delete_objects(keys: list[str]) -> None:
@@ -409,15 +430,18 @@ def attachment_confirm(*, user, attachment_id: object) -> Attachment:
         _write(fields["thumbnail_key"], image.thumbnail, _thumbnail_type(fields["thumbnail_key"]))
         made.append(fields["thumbnail_key"])
     else:
-        fields["key"] = attachment.upload_key
+        # Copied to a key no upload form names: the slot's form, still valid for a few minutes,
+        # cannot then swap the bytes members download for unchecked ones.
+        fields["key"] = new_key()
+        _copy(attachment.upload_key, fields["key"])
+        made.append(fields["key"])
     with transaction.atomic():
         updated = Attachment.objects.filter(pk=attachment.pk, status=AttachmentStatus.PENDING).update(**fields)
     if not updated:
         # A concurrent confirm won (or the row was purged): keep its objects, drop these.
         delete_objects(made)
         return _own_attachment(user=user, attachment_id=attachment.pk)
-    if attachment.kind == AttachmentKind.IMAGE:
-        delete_objects([attachment.upload_key])
+    delete_objects([attachment.upload_key])
     attachment.refresh_from_db()
     return attachment
 
