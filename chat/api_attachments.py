@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -101,7 +100,7 @@ class AttachmentView(GenericAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("variant", str, enum=["thumbnail"], description="An image's thumbnail")],
-        responses={302: OpenApiResponse(OpenApiTypes.NONE, description="To a short-lived presigned URL")},
+        responses={302: OpenApiResponse(description="To a short-lived presigned URL (Location)")},
     )
     def get(self, request: Request, attachment_id: int) -> HttpResponse:
         """The attachment's bytes, for members of its conversation: a redirect to a fresh presigned URL."""

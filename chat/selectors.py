@@ -227,7 +227,8 @@ class ConversationSummary:
 def conversation_list(*, viewer, conversation_id: int | None = None) -> list[ConversationSummary]:
     """The viewer's conversations (or the one with ``conversation_id``), newest activity first,
     each with its last message and the number of unread messages by others, at most
-    ``UNREAD_COUNT_CAP``. Four queries, however many conversations or messages."""
+    ``UNREAD_COUNT_CAP``. Five queries (one for the last messages' attachments), however many
+    conversations or messages."""
     last_id = Message.objects.filter(conversation_id=OuterRef("conversation_id")).order_by("-id").values("id")[:1]
     unread = _unread(
         viewer=viewer,
