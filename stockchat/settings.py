@@ -209,7 +209,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
-MEDIA_ROOT = BASE_DIR / "media"
+# Uploads on the embedded default (no AWS_MEDIA_BUCKET_NAME): chat attachments, logos.
+MEDIA_ROOT = Path(env_str(ENV, "STOCKCHAT_MEDIA_ROOT") or BASE_DIR / "media")
 
 # --- Deployment: static and media files on S3 (stockchat/deploy/config.py) -----------------
 # Local unless AWS_STORAGE_BUCKET_NAME (static files, hashed, optionally behind
