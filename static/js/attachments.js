@@ -103,7 +103,21 @@ export function setupAttachments({ composer, conversationId, onChange }) {
   button.className = "button button-secondary attach-button";
   button.setAttribute("aria-label", "Attach images or files");
   button.title = "Attach images or files";
-  button.textContent = "📎";
+  // A paperclip drawn as SVG: an emoji needs a font the reader may not have.
+  const SVG = "http://www.w3.org/2000/svg";
+  const icon = document.createElementNS(SVG, "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("width", "20");
+  icon.setAttribute("height", "20");
+  icon.setAttribute("aria-hidden", "true");
+  const clip = document.createElementNS(SVG, "path");
+  clip.setAttribute("d", "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5");
+  clip.setAttribute("fill", "none");
+  clip.setAttribute("stroke", "currentColor");
+  clip.setAttribute("stroke-width", "1.8");
+  clip.setAttribute("stroke-linecap", "round");
+  icon.append(clip);
+  button.append(icon);
   const tray = document.createElement("ul");
   tray.className = "attachment-tray";
   tray.setAttribute("aria-label", "Attachments to send");
