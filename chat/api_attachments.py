@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chat import attachments
+from chat.attachment_data import attachment_data
 from chat.attachments import MAX_NAME_LENGTH
 from core.api import StrictInputSerializer
 from core.errors import ServiceError
@@ -76,7 +77,7 @@ class AttachmentSlotView(GenericAPIView):
         )
         return Response(
             {
-                "attachment": attachments.attachment_data(attachment),
+                "attachment": attachment_data(attachment),
                 "upload": upload,
                 "max_size": attachments.max_bytes(attachment.kind),
                 "expires_in": settings.STOCKCHAT_ATTACHMENT_UPLOAD_SECONDS,
@@ -92,7 +93,7 @@ class AttachmentConfirmView(GenericAPIView):
     def post(self, request: Request, attachment_id: int) -> Response:
         """Check the uploaded bytes; the attachment may then be sent (``attachment_ids``)."""
         attachment = attachments.attachment_confirm(user=request.user, attachment_id=attachment_id)
-        return Response(attachments.attachment_data(attachment))
+        return Response(attachment_data(attachment))
 
 
 class AttachmentView(GenericAPIView):

@@ -33,12 +33,11 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
-from django.db.models import Prefetch
-from django.db.models.query import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from chat import selectors
 from chat.models import Attachment, AttachmentKind, AttachmentStatus, Message
 from core.errors import NotFound, ServiceError
 from core.inputs import has_forbidden_characters
@@ -107,7 +106,7 @@ def _is_s3(storage: Storage) -> bool:
 
 def _s3_key(storage: Storage, name: str) -> str:
     """The object key of a storage name (the storage adds its ``location``, e.g. ``media/``)."""
-    return storage._normalize_name(name)  # noqa: SLF001 (django-storages' own key mapping)
+    return storage._normalize_name(name)
 
 
 def upload_slot(*, key: str, content_type: str, limit: int, uploader_id: int) -> dict[str, Any]:
@@ -348,8 +347,6 @@ def attachment_slot(
     *, user, conversation_id: object, name: object, content_type: object, size: object
 ) -> tuple[Attachment, dict[str, Any]]:
     """A pending attachment and the form to upload its bytes with (members of the conversation only)."""
-    from chat import selectors  # chat.selectors renders attachments with this module
-
     membership = selectors.membership_get(viewer=user, conversation_id=conversation_id)
     name = clean_name(name)
     declared = content_type.strip().lower() if isinstance(content_type, str) else ""
@@ -375,8 +372,6 @@ def attachment_slot(
 
 
 def _own_attachment(*, user, attachment_id: object) -> Attachment:
-    from chat import selectors
-
     attachment = None
     if user is not None and user.is_authenticated and isinstance(attachment_id, int):
         attachment = Attachment.objects.filter(pk=attachment_id, uploader=user).first()
@@ -522,8 +517,6 @@ def attachments_purge(*, older_than: timedelta) -> int:
 
 def attachment_for_member(*, viewer, attachment_id: object) -> Attachment:
     """A sent attachment of a message the viewer may read; NotFound for anyone else, alike."""
-    from chat import selectors
-
     attachment = None
     if viewer is not None and viewer.is_authenticated and isinstance(attachment_id, int):
         attachment = (
@@ -539,32 +532,3 @@ def attachment_for_member(*, viewer, attachment_id: object) -> Attachment:
     if attachment is None:
         raise attachment_not_found()
     return attachment
-
-
-def prefetch_attachments(messages: list[Message]) -> None:
-    """One query for the attachments of all ``messages``, whatever their number."""
-    prefetch_related_objects(messages, Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
-
-
-def attachment_data(attachment: Attachment) -> dict[str, Any]:
-    """An attachment as message payloads carry it. ``url`` and ``thumbnail_url`` are the app's
-    members-only redirects to fresh presigned URLs: the payload itself never expires."""
-    url = reverse("api-attachment", kwargs={"attachment_id": attachment.pk})
-    image = attachment.kind == AttachmentKind.IMAGE
-    return {
-        "id": attachment.pk,
-        "kind": attachment.kind,
-        "name": attachment.name,
-        "content_type": attachment.content_type,
-        "size": attachment.size,
-        "url": url,
-        "thumbnail_url": f"{url}?variant=thumbnail" if image else None,
-        "width": attachment.width,
-        "height": attachment.height,
-        "thumbnail_width": attachment.thumbnail_width,
-        "thumbnail_height": attachment.thumbnail_height,
-    }
-
-
-def attachments_of(message: Message) -> list[dict[str, Any]]:
-    return [attachment_data(a) for a in message.attachments.all()]

@@ -160,9 +160,7 @@ class Attachment(models.Model):
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="attachments")
     uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_attachments")
-    message = models.ForeignKey(
-        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
-    )
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
     kind = models.CharField(max_length=5, choices=AttachmentKind.choices)
     status = models.CharField(max_length=7, choices=AttachmentStatus.choices, default=AttachmentStatus.PENDING)
     # Where the browser uploads (issued with the slot); for an image, the cleaned copy replaces it.

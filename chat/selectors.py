@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 
-from chat.attachments import attachments_of, prefetch_attachments
+from chat.attachment_data import attachments_of, prefetch_attachments
 from chat.models import Conversation, ConversationKind, Membership, Message
 from core.errors import NotFound
 from trading.selectors import stocks_visible

@@ -77,9 +77,12 @@ def test_image_and_file_sent_and_read_by_a_member(world):
     image = upload(alice, world.group.pk, png(1200, 900)).json()
     report = upload(alice, world.group.pk, b"%PDF-1.4 quarterly", name="Q3 report.pdf", content_type="application/pdf")
     report = report.json()
-    assert image["kind"] == "image" and (image["width"], image["height"]) == (1200, 900)
+    assert image["kind"] == "image"
+    assert (image["width"], image["height"]) == (1200, 900)
     assert (image["thumbnail_width"], image["thumbnail_height"]) == (480, 360)
-    assert report["kind"] == "file" and report["name"] == "Q3 report.pdf" and report["size"] == 18
+    assert report["kind"] == "file"
+    assert report["name"] == "Q3 report.pdf"
+    assert report["size"] == 18
     assert report["content_type"] == "application/octet-stream"
 
     response = send(alice, world.group.pk, [image["id"], report["id"]])
@@ -91,7 +94,8 @@ def test_image_and_file_sent_and_read_by_a_member(world):
     history = bob.get(f"/api/v1/conversations/{world.group.pk}/messages").json()["results"]
     seen = history[-1]["attachments"]
     full = fetch(bob, seen[0]["url"])
-    assert full.status_code == 200 and full["Content-Type"] == "image/png"
+    assert full.status_code == 200
+    assert full["Content-Type"] == "image/png"
     assert Image.open(io.BytesIO(b"".join(full.streaming_content))).size == (1200, 900)
     thumb = fetch(bob, seen[0]["thumbnail_url"])
     assert Image.open(io.BytesIO(b"".join(thumb.streaming_content))).size == (480, 360)
@@ -205,7 +209,8 @@ def test_exif_with_gps_is_stripped_from_the_image_and_thumbnail(world):
         data = stored(attachment_id, field)
         image = Image.open(io.BytesIO(data))
         assert not image.getexif(), field
-        assert b"SpyCam" not in data and b"Exif" not in data
+        assert b"SpyCam" not in data
+        assert b"Exif" not in data
     # The upload, which held the EXIF, is gone.
     row = Attachment.objects.get(pk=attachment_id)
     assert not attachments.media_storage().exists(row.upload_key)
@@ -238,10 +243,12 @@ def test_deleting_the_message_deletes_its_objects(world, django_capture_on_commi
     message = send(alice, world.group.pk, [image["id"]]).json()
     row = Attachment.objects.get(pk=image["id"])
     storage = attachments.media_storage()
-    assert storage.exists(row.key) and storage.exists(row.thumbnail_key)
+    assert storage.exists(row.key)
+    assert storage.exists(row.thumbnail_key)
     with django_capture_on_commit_callbacks(execute=True):
         assert alice.delete(f"/api/v1/messages/{message['id']}").status_code == 204
-    assert not storage.exists(row.key) and not storage.exists(row.thumbnail_key)
+    assert not storage.exists(row.key)
+    assert not storage.exists(row.thumbnail_key)
     assert not Attachment.objects.exists()
     assert client_for(world.member).get(f"/api/v1/attachments/{image['id']}").status_code == 404
 
@@ -271,15 +278,26 @@ def test_names_are_sanitized():
     assert attachments.clean_name("C:\\Users\\me\\a<b>.txt") == "a_b_.txt"
     assert attachments.clean_name("...") == "file"
     long = attachments.clean_name("x" * 300 + ".pdf")
-    assert len(long) == attachments.MAX_NAME_LENGTH and long.endswith(".pdf")
+    assert len(long) == attachments.MAX_NAME_LENGTH
+    assert long.endswith(".pdf")
 
 
 def test_attachment_payload_over_the_socket_frame_shape(world):
     """The broadcast data (socket frames) carries the same attachments as REST."""
     alice = client_for(world.owner)
     image = upload(alice, world.group.pk, png()).json()
-    message = services.message_send(user=world.owner, conversation_id=world.group.pk, body="hi", attachment_ids=[image["id"]])
+    message = services.message_send(
+        user=world.owner, conversation_id=world.group.pk, body="hi", attachment_ids=[image["id"]]
+    )
     from chat.selectors import message_broadcast_data
 
     data = message_broadcast_data(Message.objects.get(pk=message.pk))
     assert data["attachments"] == [image]
+
+
+def test_an_image_of_another_format_is_refused_whatever_it_is_called(world):
+    """Pillow reads BMP, TIFF and others; only PNG, JPEG, GIF and WebP are taken as images."""
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, format="BMP")
+    response = upload(client_for(world.owner), world.group.pk, out.getvalue(), name="photo.png")
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_image")

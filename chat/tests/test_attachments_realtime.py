@@ -51,7 +51,8 @@ async def test_chat_send_carries_attachments_to_every_member(world, ws_headers):
     for message in (sent["message"], created["message"]):
         assert message["payload"] == {"kind": "attachments"}
         (attachment,) = message["attachments"]
-        assert attachment["id"] == image.pk and attachment["url"] == f"/api/v1/attachments/{image.pk}"
+        assert attachment["id"] == image.pk
+        assert attachment["url"] == f"/api/v1/attachments/{image.pk}"
         assert attachment["thumbnail_url"] == f"/api/v1/attachments/{image.pk}?variant=thumbnail"
     # Bob cannot send alice's attachment, nor may it ride a second message.
     for socket in (bob, alice):
@@ -83,9 +84,13 @@ def test_graphql_send_message_with_attachment_ids(world):
             "thumbnailWidth": 480,
         }
     ]
-    again = client_for(world.member).post(
-        "/graphql/",
-        {"query": query, "variables": {"c": str(world.group.pk), "a": [str(image.pk)]}},
-        content_type="application/json",
-    ).json()
+    again = (
+        client_for(world.member)
+        .post(
+            "/graphql/",
+            {"query": query, "variables": {"c": str(world.group.pk), "a": [str(image.pk)]}},
+            content_type="application/json",
+        )
+        .json()
+    )
     assert again["errors"][0]["extensions"]["code"] == "invalid_attachment"

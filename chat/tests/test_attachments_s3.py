@@ -122,9 +122,11 @@ def test_browser_uploads_to_s3_and_a_member_reads_through_presigned_urls(world, 
     assert sent.status_code == 201, sent.json()
 
     full = follow(bob, image["url"])
-    assert full.status_code == 200 and full.headers["Content-Type"] == "image/jpeg"
+    assert full.status_code == 200
+    assert full.headers["Content-Type"] == "image/jpeg"
     cleaned = Image.open(io.BytesIO(full.content))
-    assert cleaned.size == (800, 600) and not cleaned.getexif().get_ifd(GPS_IFD)
+    assert cleaned.size == (800, 600)
+    assert not cleaned.getexif().get_ifd(GPS_IFD)
     thumb = follow(bob, image["thumbnail_url"])
     assert Image.open(io.BytesIO(thumb.content)).size == (480, 360)
     download = follow(bob, report["url"])
@@ -150,7 +152,11 @@ def test_nothing_is_public(world, s3):
     )
     key = f"media/{Attachment.objects.get(pk=image['id']).key}"
     # The object's URL without a signature, and the bucket's listing: refused by the server.
-    for url in (f"{s3.endpoint}/{s3.bucket}/{key}", f"{s3.endpoint}/{s3.bucket}", f"{s3.endpoint}/{s3.bucket}?list-type=2"):
+    for url in (
+        f"{s3.endpoint}/{s3.bucket}/{key}",
+        f"{s3.endpoint}/{s3.bucket}",
+        f"{s3.endpoint}/{s3.bucket}?list-type=2",
+    ):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url, timeout=10)  # noqa: S310 - loopback test server
         assert refused.value.code == 403, url
@@ -166,7 +172,8 @@ def test_policy_refuses_a_larger_upload_at_s3(world, s3, settings):
     settings.STOCKCHAT_ATTACHMENT_MAX_FILE_BYTES = 1000
     form = slot(client_for(world.owner), world.group.pk, name="a.bin", content_type="application/zip", size=900)
     refused = browser_post(form["upload"], b"x" * 1001)
-    assert refused.status_code == 400 and "EntityTooLarge" in refused.text
+    assert refused.status_code == 400
+    assert "EntityTooLarge" in refused.text
     assert object_keys(s3) == []
 
 
