@@ -301,3 +301,47 @@ def test_an_image_of_another_format_is_refused_whatever_it_is_called(world):
     Image.new("RGB", (10, 10)).save(out, format="BMP")
     response = upload(client_for(world.owner), world.group.pk, out.getvalue(), name="photo.png")
     assert (response.status_code, response.json()["code"]) == (400, "invalid_image")
+
+
+def _ready(user, conversation) -> Attachment:
+    key = attachments.new_key()
+    return Attachment.objects.create(
+        conversation=conversation,
+        uploader=user,
+        kind="file",
+        status=AttachmentStatus.READY,
+        upload_key=key,
+        key=key,
+        name="a.txt",
+        content_type=attachments.FILE_TYPE,
+        size=1,
+    )
+
+
+def test_history_page_and_api_queries_do_not_grow_with_attachments(world, settings):
+    """The chat page and the history API cost the same at 1x and 10x messages with attachments."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.STOCKCHAT_CHAT_SENDS_PER_MINUTE = 1000
+    alice = client_for(world.owner)
+
+    def send_some(count: int) -> None:
+        for _ in range(count):
+            ids = [_ready(world.owner, world.group).pk for _ in range(2)]
+            services.message_send(user=world.owner, conversation_id=world.group.pk, body="", attachment_ids=ids)
+
+    def cost() -> tuple[int, int]:
+        counts = []
+        for url in (f"/chat/{world.group.pk}/", f"/api/v1/conversations/{world.group.pk}/messages"):
+            with CaptureQueriesContext(connection) as captured:
+                assert alice.get(url).status_code == 200
+            counts.append(len(captured))
+        return tuple(counts)
+
+    send_some(1)
+    small = cost()
+    send_some(9)
+    assert cost() == small
+    page = alice.get(f"/chat/{world.group.pk}/").content.decode()
+    assert page.count('class="attachment-file"') == 20
