@@ -345,3 +345,12 @@ def test_history_page_and_api_queries_do_not_grow_with_attachments(world, settin
     assert cost() == small
     page = alice.get(f"/chat/{world.group.pk}/").content.decode()
     assert page.count('class="attachment-file"') == 20
+
+
+def test_an_expired_upload_form_is_refused(world, settings, monkeypatch):
+    import time
+
+    form = slot(client_for(world.owner), world.group.pk).json()
+    later = time.time() + settings.STOCKCHAT_ATTACHMENT_UPLOAD_SECONDS + 1
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    assert post_form(form["upload"], png()) == 403

@@ -214,3 +214,19 @@ def test_deleting_the_message_deletes_its_objects_on_s3(world, s3, django_captur
     with pytest.raises(ClientError):
         s3.head_object(Bucket=s3.bucket, Key=f"media/{form['upload']['fields']['key']}")
     assert attachments.attachment_not_found().code == "attachment_not_found"
+
+
+def test_the_upload_form_cannot_swap_a_confirmed_files_bytes(world, s3):
+    """The form stays valid for minutes after the confirm; what members read is a copy under a key
+    no form names, so a second upload through it changes nothing they get."""
+    alice = client_for(world.owner)
+    form = slot(alice, world.group.pk, name="terms.txt", content_type="text/plain", size=8)
+    assert browser_post(form["upload"], b"checked!").status_code == 204
+    report = confirm(alice, form["attachment"]["id"]).json()
+    alice.post(
+        f"/api/v1/conversations/{world.group.pk}/messages",
+        {"body": "", "attachment_ids": [report["id"]]},
+        content_type="application/json",
+    )
+    assert browser_post(form["upload"], b"swapped!").status_code == 204
+    assert follow(client_for(world.member), report["url"]).content == b"checked!"
