@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from chat import selectors, services
+from chat.api_attachments import AttachmentSerializer
+from chat.attachments import MAX_PER_MESSAGE as MAX_ATTACHMENTS
 from chat.models import MAX_BODY_LENGTH, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_TITLE_LENGTH, ConversationKind
 from chat.selectors import UNREAD_COUNT_CAP
 from core.api import NewestFirstPagination, StrictInputSerializer
@@ -70,6 +72,7 @@ class MessageSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
     deleted = serializers.BooleanField()
+    attachments = AttachmentSerializer(many=True)
 
 
 class MemberSerializer(serializers.Serializer):
@@ -166,6 +169,12 @@ class MessageCreateSerializer(StrictInputSerializer):
     body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, help_text=BODY_HELP)
     client_message_id = serializers.CharField(max_length=MAX_CLIENT_MESSAGE_ID_LENGTH, required=False)
     fill_id = serializers.IntegerField(required=False, min_value=1, help_text="Share one of your fills.")
+    attachment_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=MAX_ATTACHMENTS,
+        help_text="Your confirmed attachments to send with the message (400 invalid_attachment otherwise).",
+    )
 
 
 class MessageEditSerializer(StrictInputSerializer):
@@ -323,7 +332,11 @@ class MessageListView(GenericAPIView):
             "client_message_id": data.get("client_message_id"),
         }
         if "fill_id" in data:
+            if "attachment_ids" in data:
+                raise ServiceError("invalid_attachment", "A shared fill carries no attachments.")
             common["payload"] = services.fill_payload(user=request.user, fill_id=data["fill_id"])
+        else:
+            common["attachment_ids"] = data.get("attachment_ids")
         sent = services.message_submit(**common)
         code = status.HTTP_200_OK if sent.replayed else status.HTTP_201_CREATED
         return Response(selectors.messages_data(viewer=request.user, messages=[sent.message])[0], status=code)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from chat import api
+from chat import api, api_attachments
 from core.inputs import register_id_converter
 
 register_id_converter()  # <id:...>: ASCII digits within bigint, anything else is a 404
@@ -18,6 +18,19 @@ urlpatterns = [
     ),
     path("conversations/<id:conversation_id>/messages", api.MessageListView.as_view(), name="api-chat-messages"),
     path("conversations/<id:conversation_id>/read", api.ReadView.as_view(), name="api-chat-read"),
+    path(
+        "conversations/<id:conversation_id>/attachments",
+        api_attachments.AttachmentSlotView.as_view(),
+        name="api-attachment-slots",
+    ),
+    path("attachments/upload", api_attachments.local_upload, name="api-attachment-upload"),
+    path("attachments/blob/<str:token>", api_attachments.local_blob, name="api-attachment-blob"),
+    path("attachments/<id:attachment_id>", api_attachments.AttachmentView.as_view(), name="api-attachment"),
+    path(
+        "attachments/<id:attachment_id>/confirm",
+        api_attachments.AttachmentConfirmView.as_view(),
+        name="api-attachment-confirm",
+    ),
     path("messages/search", api.MessageSearchView.as_view(), name="api-chat-search"),
     path("messages/<id:message_id>", api.MessageDetailView.as_view(), name="api-chat-message"),
 ]

@@ -273,6 +273,7 @@ class ChatFrames:
             conversation_id=_conversation_id(frame),
             body=frame.get("body"),
             client_message_id=frame.get("client_message_id"),
+            attachment_ids=frame.get("attachment_ids"),
         )
         self.send_frame({"type": "chat.sent", "message": data, "ref": frame.get("ref")})
 

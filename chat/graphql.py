@@ -37,6 +37,25 @@ class User:
     username: str
 
 
+@strawberry.type(description="An image or file sent with a message; its URLs are members-only redirects.")
+class Attachment:
+    id: strawberry.ID
+    kind: str
+    name: str
+    content_type: str
+    size: int
+    url: str
+    thumbnail_url: str | None
+    width: int | None
+    height: int | None
+    thumbnail_width: int | None
+    thumbnail_height: int | None
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Attachment:
+        return cls(**{**data, "id": strawberry.ID(str(data["id"]))})
+
+
 @strawberry.type
 class Message:
     id: strawberry.ID
@@ -50,6 +69,7 @@ class Message:
     created_at: dt.datetime
     edited_at: dt.datetime | None
     deleted: bool
+    attachments: list[Attachment]
     replayed: bool = strawberry.field(
         default=False, description="sendMessage: true when clientMessageId named a message sent before."
     )
@@ -69,6 +89,7 @@ class Message:
             created_at=dt.datetime.fromisoformat(data["created_at"]),
             edited_at=None if data["edited_at"] is None else dt.datetime.fromisoformat(data["edited_at"]),
             deleted=data["deleted"],
+            attachments=[Attachment.from_data(a) for a in data.get("attachments", [])],
             replayed=replayed,
         )
 
@@ -227,7 +248,12 @@ class ChatMutation:
 
     @strawberry.mutation(description="Send a message; the same clientMessageId returns the first one (replayed).")
     def send_message(
-        self, info: Info, conversation_id: strawberry.ID, body: str, client_message_id: str | None = None
+        self,
+        info: Info,
+        conversation_id: strawberry.ID,
+        body: str,
+        client_message_id: str | None = None,
+        attachment_ids: list[strawberry.ID] | None = None,
     ) -> Message:
         user = viewer(info)
         sent = services.message_submit(
@@ -235,6 +261,9 @@ class ChatMutation:
             conversation_id=require_id(conversation_id, name="conversationId"),
             body=body,
             client_message_id=client_message_id,
+            attachment_ids=None
+            if attachment_ids is None
+            else [require_id(a, name="attachmentIds") for a in attachment_ids],
         )
         data = selectors.messages_data(viewer=user, messages=[sent.message])[0]
         return Message.from_data(data, replayed=sent.replayed)

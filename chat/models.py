@@ -138,3 +138,60 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} in {self.conversation_id}"
+
+
+class AttachmentKind(models.TextChoices):
+    IMAGE = "image", "Image"
+    FILE = "file", "File"
+
+
+class AttachmentStatus(models.TextChoices):
+    # A slot was issued; the browser may be uploading. Expires (purge_attachments) if never confirmed.
+    PENDING = "pending", "Pending"
+    # Checked by chat.attachments.attachment_confirm; may be sent with a message.
+    READY = "ready", "Ready"
+
+
+class Attachment(models.Model):
+    """An image or file uploaded for a message, stored under keys no one can guess.
+
+    Written only by ``chat.attachments``. ``message`` is set when the uploader sends it.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="attachments")
+    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_attachments")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
+    kind = models.CharField(max_length=5, choices=AttachmentKind.choices)
+    status = models.CharField(max_length=7, choices=AttachmentStatus.choices, default=AttachmentStatus.PENDING)
+    # Where the browser uploads (issued with the slot); for an image, the cleaned copy replaces it.
+    upload_key = models.CharField(max_length=200, unique=True)
+    # What members download: the cleaned image, or the uploaded file as it is.
+    key = models.CharField(max_length=200, blank=True)
+    thumbnail_key = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.BigIntegerField(default=0)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    thumbnail_width = models.PositiveIntegerField(null=True, blank=True)
+    thumbnail_height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=AttachmentKind.values), name="chat_attachment_kind"),
+            models.CheckConstraint(condition=Q(status__in=AttachmentStatus.values), name="chat_attachment_status"),
+            models.CheckConstraint(condition=Q(size__gte=0), name="chat_attachment_size"),
+            # Only a confirmed attachment can belong to a message.
+            models.CheckConstraint(
+                condition=Q(message__isnull=True) | Q(status=AttachmentStatus.READY), name="chat_attachment_sent_ready"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["uploader", "created_at"], name="chat_attachment_recent"),
+            models.Index(fields=["status", "created_at"], name="chat_attachment_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} ({self.pk})"

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 
+from chat.attachment_data import attachments_of, prefetch_attachments
 from chat.models import Conversation, ConversationKind, Membership, Message
 from core.errors import NotFound
 from trading.selectors import stocks_visible
@@ -120,6 +121,7 @@ def message_data(message: Message, *, visible: set[str]) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "edited_at": None if message.edited_at is None else message.edited_at.isoformat(),
         "deleted": message.deleted_at is not None,
+        "attachments": attachments_of(message),
     }
 
 
@@ -127,6 +129,7 @@ def messages_data(*, viewer, messages: list[Message]) -> list[dict[str, Any]]:
     """Messages for one reader, with one query for the visibility of every mentioned symbol."""
     symbols = {symbol for message in messages for symbol in mentioned_symbols(message.body)}
     visible = visible_symbols(viewer=viewer, symbols=symbols)
+    prefetch_attachments(messages)
     return [message_data(message, visible=visible) for message in messages]
 
 
@@ -168,12 +171,14 @@ def message_history(
         rows = list(messages.filter(id__gt=after).order_by("id")[: limit + 1])
         more = len(rows) > limit
         rows = rows[:limit]
+        prefetch_attachments(rows)
         return HistoryPage(rows, has_older=after > 0 and messages.filter(id__lte=after).exists(), has_newer=more)
     if before is not None:
         messages = messages.filter(id__lt=before)
     rows = list(messages.order_by("-id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit][::-1]
+    prefetch_attachments(rows)
     return HistoryPage(rows, has_older=more, has_newer=before is not None)
 
 
@@ -222,7 +227,8 @@ class ConversationSummary:
 def conversation_list(*, viewer, conversation_id: int | None = None) -> list[ConversationSummary]:
     """The viewer's conversations (or the one with ``conversation_id``), newest activity first,
     each with its last message and the number of unread messages by others, at most
-    ``UNREAD_COUNT_CAP``. Four queries, however many conversations or messages."""
+    ``UNREAD_COUNT_CAP``. Five queries (one for the last messages' attachments), however many
+    conversations or messages."""
     last_id = Message.objects.filter(conversation_id=OuterRef("conversation_id")).order_by("-id").values("id")[:1]
     unread = _unread(
         viewer=viewer,

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat import events
+from chat import attachments, events
 from chat.models import (
     MAX_BODY_LENGTH,
     MAX_CLIENT_MESSAGE_ID_LENGTH,
@@ -306,6 +306,7 @@ class MessageFields(TypedDict, total=False):
     body: Required[str]
     client_message_id: str | None
     payload: dict[str, Any] | None
+    attachment_ids: object
 
 
 def message_send(*, user, **fields: Unpack[MessageFields]) -> Message:
@@ -320,12 +321,19 @@ def message_submit(
     body: str,
     client_message_id: str | None = None,
     payload: dict[str, Any] | None = None,
+    attachment_ids: object = None,
 ) -> Sent:
     """Save a message and send it to the members on commit.
+
+    ``attachment_ids``: the sender's confirmed attachments to carry (``chat.attachments``); a
+    message of attachments alone has the payload ``{"kind": "attachments"}``.
 
     With a ``client_message_id`` already used by the user in this conversation, the saved
     message comes back unchanged (``Sent.replayed`` is True) and nothing is sent again.
     """
+    attachment_ids = attachments.clean_attachment_ids(attachment_ids)
+    if attachment_ids and payload is None:
+        payload = {"kind": "attachments"}
     body = _clean_body(body, allow_empty=payload is not None)
     client_message_id = _clean_client_message_id(client_message_id)
     try:
@@ -348,6 +356,7 @@ def message_submit(
                 client_message_id=client_message_id,
             )
             message.author = user
+            attachments.attachments_attach(user=user, message=message, attachment_ids=attachment_ids)
             # The author has read their own message.
             Membership.objects.filter(pk=mine.pk).update(last_read_message_id=message.pk)
             events.message_changed(events.MESSAGE_CREATED, message_broadcast_data(message))
@@ -432,6 +441,7 @@ def message_delete(*, user, message_id: object, moderate: bool = False) -> Messa
             return message
     else:
         message = _own_message_for_update(user=user, message_id=message_id)
+    attachments.attachments_discard(message)
     message.body = ""
     message.payload = None
     message.deleted_at = timezone.now()

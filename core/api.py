@@ -147,14 +147,16 @@ def _json_type(field: serializers.Field) -> str | None:
     return None
 
 
-def _is_json(value: Any, expected: str) -> bool:
+def _is_json(value: Any, expected: str, field: serializers.Field | None = None) -> bool:
     if expected == "boolean":
         return isinstance(value, bool)
     if expected == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if expected == "string":
         return isinstance(value, str)
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    # A list's items as its child field says (a list of strings when it says nothing).
+    item_type = _json_type(field.child) if isinstance(field, serializers.ListField) else None
+    return isinstance(value, list) and all(_is_json(item, item_type or "string") for item in value)
 
 
 # An input serializer that refuses fields it does not know (the schema says
@@ -171,7 +173,7 @@ class StrictInputSerializer(serializers.Serializer):
                     for name, value in data.items()
                     if value is not None
                     and (expected := _json_type(self.fields[name]))
-                    and not _is_json(value, expected)
+                    and not _is_json(value, expected, self.fields[name])
                 }
                 if wrong:
                     raise serializers.ValidationError(wrong)

@@ -31,6 +31,11 @@ API_ERRORS: dict[int, tuple[str, ...]] = {
         "body_too_long",
         "cannot_remove_self",
         "not_allowed_here",
+        "invalid_attachment",
+        "too_large",
+        "invalid_image",
+        "image_too_large",
+        "upload_missing",
     ),
     401: (
         "not_authenticated",
@@ -64,6 +69,7 @@ API_ERRORS: dict[int, tuple[str, ...]] = {
         "user_not_found",
         "fill_not_found",
         "alert_not_found",
+        "attachment_not_found",
     ),
     405: ("method_not_allowed",),
     406: ("not_acceptable",),
@@ -113,7 +119,11 @@ CONFLICTS = {
     ("DELETE", "/api/v1/messages/{message_id}"),
 }
 TRADING_RULES = {("POST", "/api/v1/orders"), ("DELETE", "/api/v1/orders/{order_id}")}
-RATE_LIMITED = {("POST", "/api/v1/orders"), ("POST", "/api/v1/conversations/{conversation_id}/messages")}
+RATE_LIMITED = {
+    ("POST", "/api/v1/orders"),
+    ("POST", "/api/v1/conversations/{conversation_id}/messages"),
+    ("POST", "/api/v1/conversations/{conversation_id}/attachments"),
+}
 
 
 # What core.inputs lets through in text: no C0 controls but tab and newlines, no DEL or C1.

@@ -227,7 +227,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
-MEDIA_ROOT = BASE_DIR / "media"
+# Uploads on the embedded default (no AWS_MEDIA_BUCKET_NAME): chat attachments, logos.
+MEDIA_ROOT = Path(env_str(ENV, "STOCKCHAT_MEDIA_ROOT") or BASE_DIR / "media")
 
 # --- Deployment: static and media files on S3 (stockchat/deploy/config.py) -----------------
 # Local unless AWS_STORAGE_BUCKET_NAME (static files, hashed, optionally behind
@@ -372,5 +373,14 @@ STOCKCHAT_OPENING_CASH = env_decimal(ENV, "STOCKCHAT_OPENING_CASH", "100000.00")
 # --- chat -----------------------------------------------------------------------------
 # Messages one user may send a minute, across all conversations and sockets.
 STOCKCHAT_CHAT_SENDS_PER_MINUTE = env_int(ENV, "STOCKCHAT_CHAT_SENDS_PER_MINUTE", 60)
+# Attachments (chat/attachments.py, docs/api.md): size limits in bytes, the pixel limit against
+# decompression bombs, upload slots a user may ask for a minute, the life of an upload slot, and how
+# long an unconfirmed or unsent upload is kept before purge_attachments removes it.
+STOCKCHAT_ATTACHMENT_MAX_FILE_BYTES = env_int(ENV, "STOCKCHAT_ATTACHMENT_MAX_FILE_BYTES", 10 * 1024 * 1024, minimum=1)
+STOCKCHAT_ATTACHMENT_MAX_IMAGE_BYTES = env_int(ENV, "STOCKCHAT_ATTACHMENT_MAX_IMAGE_BYTES", 10 * 1024 * 1024, minimum=1)
+STOCKCHAT_ATTACHMENT_MAX_IMAGE_PIXELS = env_int(ENV, "STOCKCHAT_ATTACHMENT_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
+STOCKCHAT_ATTACHMENT_UPLOADS_PER_MINUTE = env_int(ENV, "STOCKCHAT_ATTACHMENT_UPLOADS_PER_MINUTE", 20, minimum=1)
+STOCKCHAT_ATTACHMENT_UPLOAD_SECONDS = env_int(ENV, "STOCKCHAT_ATTACHMENT_UPLOAD_SECONDS", 300, minimum=10)
+STOCKCHAT_ATTACHMENT_UNSENT_HOURS = env_int(ENV, "STOCKCHAT_ATTACHMENT_UNSENT_HOURS", 24, minimum=1)
 # Names the conversation kinds in the API schema apart from the ledger's "kind".
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["ConversationKindEnum"] = "chat.models.ConversationKind"

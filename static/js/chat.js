@@ -7,6 +7,7 @@
 // mentioned stock the reader may see ($ACME, listed in the message's `symbols`) becomes a link
 // built as an element, the rest of the body text nodes around it.
 
+import { renderAttachments, setupAttachments } from "./attachments.js";
 import { timeElement } from "./format.js";
 import { getSocket } from "./socket.js";
 
@@ -95,6 +96,7 @@ if (list) {
       body.append(...linkedBody(message.body, message.symbols || []));
       item.append(body);
     }
+    if (message.attachments && message.attachments.length) item.append(renderAttachments(message.attachments));
     return item;
   }
 
@@ -351,6 +353,16 @@ if (list) {
     error.hidden = true;
     composer.after(error);
 
+    // A message may be attachments alone; Send waits for uploads still running.
+    const attached = setupAttachments({
+      composer,
+      conversationId,
+      onChange: () => {
+        textarea.required = attached.count() === 0;
+        button.disabled = pendingRef !== null || attached.busy();
+      },
+    });
+
     textarea.addEventListener("input", () => {
       const now = Date.now();
       if (now - lastTyping > TYPING_SEND_EVERY_MS && textarea.value.trim()) {
@@ -376,6 +388,7 @@ if (list) {
         conversation_id: conversationId,
         body: textarea.value,
         client_message_id: idField.value,
+        ...(attached.count() ? { attachment_ids: attached.ids() } : {}),
       });
       if (pendingRef !== null) button.disabled = true;
     });
@@ -384,6 +397,7 @@ if (list) {
       pendingRef = null;
       button.disabled = false;
       textarea.value = "";
+      attached.clear();
       idField.value = newClientId();
       add(message);
       textarea.focus();

@@ -128,7 +128,8 @@ def csp_directives(environ: Mapping[str, str], storage: StorageConfig) -> dict[s
         "img-src": ["'self'", "data:", *static, *media],
         "font-src": ["'self'", *static],
         "media-src": ["'self'", *media],
-        "connect-src": ["'self'"],
+        # Attachments are uploaded by the browser straight to the media bucket (presigned POST).
+        "connect-src": ["'self'", *media],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         # Signing out may post to the site and be redirected to Cognito's hosted UI.

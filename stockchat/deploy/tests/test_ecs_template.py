@@ -231,3 +231,12 @@ def test_every_variable_the_tasks_get_is_documented(template):
         c = container(template, resource)
         for name in environment_names(c) + [s["Name"] for s in c["Secrets"]]:
             assert f"`{name}`" in guide, name
+
+
+def test_media_bucket_takes_browser_uploads_from_the_site_only(template):
+    """Chat attachments are POSTed by the site's pages straight to the private media bucket."""
+    bucket = template["Resources"]["MediaBucket"]["Properties"]
+    (rule,) = bucket["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["POST"]
+    assert rule["AllowedOrigins"] == [{"Fn::Sub": "https://${DomainName}"}]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())

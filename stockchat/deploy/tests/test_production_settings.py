@@ -78,7 +78,12 @@ def test_aws_buckets_give_s3_urls_and_matching_policy_sources():
     csp = s["CSP_DIRECTIVES"]
     assert csp["script-src"] == ["'self'", "https://sc-static.s3.eu-west-1.amazonaws.com"]
     assert "https://sc-media.s3.eu-west-1.amazonaws.com" in csp["img-src"]
-    assert csp["connect-src"] == ["'self'"]
+    # Chat attachments are posted by the browser straight to the media bucket.
+    assert csp["connect-src"] == [
+        "'self'",
+        "https://sc-media.s3.eu-west-1.amazonaws.com",
+        "https://sc-media.s3.amazonaws.com",
+    ]
 
 
 @pytest.mark.parametrize(
