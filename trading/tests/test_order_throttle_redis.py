@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from core.cache import redis_cache
-from trading.api import OrderListView
+from trading.api.orders import OrderListView
 from trading.models import Order
 from trading.tests.conftest import client_for
 
