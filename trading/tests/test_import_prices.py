@@ -100,7 +100,7 @@ def test_missing_columns_and_missing_files_are_clear_errors(tmp_path, stocks):
 def test_the_importer_caps_prices_where_orders_and_quotes_do(tmp_path):
     # One cap for every price (core.money.MAX_PRICE): a bar the services could never quote is refused.
     from core.money import MAX_PRICE, clean_price
-    from trading.market.importer import read_bar_file
+    from trading.formats.bars import read_bar_file
 
     at_cap = write(
         tmp_path, "cap.csv", f"symbol,start,open,high,low,close,volume\nACME,2026-01-05,1,{MAX_PRICE},1,1,1\n"
