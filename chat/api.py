@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from chat import selectors, services
+from chat.api_reactions import ReactionSerializer
 from chat.models import MAX_BODY_LENGTH, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_TITLE_LENGTH, ConversationKind
 from chat.selectors import UNREAD_COUNT_CAP
 from core.api import NewestFirstPagination, StrictInputSerializer
@@ -64,12 +65,16 @@ class MessageSerializer(serializers.Serializer):
     seq = serializers.IntegerField(min_value=1, help_text="Its place in the conversation: 1, 2, 3, ...")
     author = AuthorSerializer(allow_null=True)
     body = serializers.CharField(help_text="Plain text: always display it escaped.")
-    payload = serializers.JSONField(allow_null=True, help_text='Structured content, e.g. {"kind": "fill", ...}.')
+    payload = serializers.JSONField(
+        allow_null=True,
+        help_text='Structured content: a shared fill {"kind": "fill", ...} or position {"kind": "position", ...}.',
+    )
     symbols = serializers.ListField(child=serializers.CharField(), help_text="Mentioned stocks the reader may see.")
     client_message_id = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
     deleted = serializers.BooleanField()
+    reactions = ReactionSerializer(many=True, help_text="Counts per reaction (none on a deleted message).")
 
 
 class MemberSerializer(serializers.Serializer):
@@ -166,6 +171,14 @@ class MessageCreateSerializer(StrictInputSerializer):
     body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, help_text=BODY_HELP)
     client_message_id = serializers.CharField(max_length=MAX_CLIENT_MESSAGE_ID_LENGTH, required=False)
     fill_id = serializers.IntegerField(required=False, min_value=1, help_text="Share one of your fills.")
+    position_symbol = serializers.CharField(
+        required=False, max_length=12, help_text="Share your position in this stock (not with fill_id)."
+    )
+
+    def validate(self, data):
+        if "fill_id" in data and "position_symbol" in data:
+            raise serializers.ValidationError({"position_symbol": "Share a fill or a position, not both."})
+        return data
 
 
 class MessageEditSerializer(StrictInputSerializer):
@@ -311,8 +324,8 @@ class MessageListView(GenericAPIView):
 
     @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer, 200: MessageSerializer})
     def post(self, request: Request, conversation_id: int) -> Response:
-        """Send a message (or share a fill with ``fill_id``). Resending the same ``client_message_id``
-        answers 200 with the message already saved."""
+        """Send a message (or share a fill with ``fill_id``, a position with ``position_symbol``).
+        Resending the same ``client_message_id`` answers 200 with the message already saved."""
         form = MessageCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -324,6 +337,8 @@ class MessageListView(GenericAPIView):
         }
         if "fill_id" in data:
             message = services.fill_share(fill_id=data["fill_id"], **common)
+        elif "position_symbol" in data:
+            message = services.position_share(symbol=data["position_symbol"], **common)
         else:
             message = services.message_send(**common)
         code = status.HTTP_200_OK if message.was_replayed else status.HTTP_201_CREATED

@@ -120,7 +120,15 @@ def message_data(message: Message, *, visible: set[str]) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "edited_at": None if message.edited_at is None else message.edited_at.isoformat(),
         "deleted": message.deleted_at is not None,
+        "reactions": reactions_data(message),
     }
+
+
+def reactions_data(message: Message) -> list[dict[str, Any]]:
+    """The message's reactions (``chat.reactions`` keeps the summary); none on a deleted message."""
+    if message.deleted_at is not None:
+        return []
+    return list(message.reaction_summary or [])
 
 
 def messages_data(*, viewer, messages: list[Message]) -> list[dict[str, Any]]:

@@ -38,7 +38,7 @@ from chat.selectors import (
 )
 from core.errors import NotFound, ServiceError
 from trading.models import Fill
-from trading.selectors import stock_get
+from trading.selectors import POSITION_NOT_FOUND, position_get, stock_get
 
 INVALID = "invalid"
 BODY_TOO_LONG = "body_too_long"
@@ -371,6 +371,29 @@ def fill_share(
             "quantity": fill.quantity,
             "price": str(fill.price),
             "executed_at": fill.executed_at.isoformat(),
+        },
+    }
+    return message_send(
+        user=user, conversation_id=conversation_id, body=body, client_message_id=client_message_id, payload=payload
+    )
+
+
+def position_share(
+    *, user, conversation_id: object, symbol: object, body: str = "", client_message_id: str | None = None
+) -> Message:
+    """Share the user's own open position in a stock as a structured message: a snapshot of
+    the shares held and their average cost (the card shows the live price beside it)."""
+    if not isinstance(symbol, str) or not symbol:
+        raise NotFound("No open position in that stock.", code=POSITION_NOT_FOUND)
+    position = position_get(viewer=user, symbol=symbol)  # the user's own, or position_not_found
+    payload = {
+        "kind": "position",
+        "position": {
+            "symbol": position.stock.symbol,
+            "side": "long",
+            "quantity": position.quantity,
+            "price": str(position.average_cost),
+            "as_of": timezone.now().isoformat(),
         },
     }
     return message_send(
