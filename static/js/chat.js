@@ -8,6 +8,8 @@
 // built as an element, the rest of the body text nodes around it.
 
 import { timeElement } from "./format.js";
+import "./reactions.js";
+import { shareCard } from "./share-card.js";
 import { getSocket } from "./socket.js";
 
 // crypto.randomUUID needs a secure context; getRandomValues works on plain http too.
@@ -82,19 +84,16 @@ if (list) {
       item.append(body);
       return item;
     }
-    if (message.payload && message.payload.kind === "fill" && message.payload.fill) {
-      const fill = message.payload.fill;
-      const shared = document.createElement("p");
-      shared.className = "shared-fill";
-      shared.textContent = `Shared a trade: ${fill.side} ${fill.quantity} ${fill.symbol} at $${fill.price}`;
-      item.append(shared);
-    }
+    const card = shareCard(message, stockUrl);
+    if (card) item.append(card);
     if (message.body) {
       const body = document.createElement("p");
       body.className = "body";
       body.append(...linkedBody(message.body, message.symbols || []));
       item.append(body);
     }
+    // reactions.js draws the reaction bar from this (and keeps it live).
+    item.dataset.reactions = JSON.stringify(message.reactions || []);
     return item;
   }
 
