@@ -258,9 +258,7 @@ def test_concurrent_toggles_leave_the_summary_equal_to_the_rows(world, make_user
         thread.join()
     assert failures == []
     message.refresh_from_db()
-    rows = {
-        name: Reaction.objects.filter(message=message, name=name).count() for name in ("thumbs_up", "heart")
-    }
+    rows = {name: Reaction.objects.filter(message=message, name=name).count() for name in ("thumbs_up", "heart")}
     assert {r["name"]: r["count"] for r in message.reaction_summary} == {k: v for k, v in rows.items() if v}
 
 
@@ -289,4 +287,3 @@ def test_the_model_refuses_a_reaction_outside_the_list(world, message):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Reaction.objects.create(message=message, user=world.member, name="skull")
-
