@@ -10,6 +10,7 @@ resumes after an id never skips one still being written.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from datetime import timedelta
 from typing import Any
 
@@ -392,7 +393,8 @@ def position_share(
             "symbol": position.stock.symbol,
             "side": "long",
             "quantity": position.quantity,
-            "price": str(position.average_cost),
+            # At a price's four places, like a fill's.
+            "price": str(position.average_cost.quantize(Decimal("0.0001"))),
             "as_of": timezone.now().isoformat(),
         },
     }
