@@ -38,6 +38,36 @@ if (list) {
     }
   }
 
+  // A smiley with a plus, drawn as SVG so it looks the same whatever emoji font the reader has.
+  const SVG = "http://www.w3.org/2000/svg";
+  function addIcon() {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 20 20");
+    svg.setAttribute("width", "18");
+    svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const shapes = [
+      ["circle", { cx: "9", cy: "10", r: "6.5" }],
+      ["path", { d: "M6.5 11.5c.6 1 1.5 1.5 2.5 1.5s1.9-.5 2.5-1.5" }],
+      ["path", { d: "M16.5 1.5v5M14 4h5" }],
+    ];
+    for (const [tag, attributes] of shapes) {
+      const shape = document.createElementNS(SVG, tag);
+      for (const [name, value] of Object.entries(attributes)) shape.setAttribute(name, value);
+      svg.append(shape);
+    }
+    for (const cx of ["7", "11"]) {
+      const eye = document.createElementNS(SVG, "circle");
+      eye.setAttribute("cx", cx);
+      eye.setAttribute("cy", "8.5");
+      eye.setAttribute("r", ".9");
+      eye.setAttribute("class", "eye");
+      svg.append(eye);
+    }
+    return svg;
+  }
+
   function draw(item, reactions) {
     if (reactions) item.dataset.reactions = JSON.stringify(reactions);
     let bar = item.querySelector(":scope > .reactions");
@@ -78,8 +108,11 @@ if (list) {
     add.setAttribute("aria-label", "Add a reaction");
     add.setAttribute("aria-haspopup", "true");
     add.title = "Add a reaction";
-    add.textContent = "+\u{1F642}";
-    bar.replaceChildren(...buttons, add);
+    add.append(addIcon());
+    // A live update while the picker is open keeps it open.
+    const keep = picker && picker.parentElement === bar ? [picker] : [];
+    add.setAttribute("aria-expanded", String(keep.length > 0));
+    bar.replaceChildren(...buttons, add, ...keep);
   }
 
   function drawAll(root) {
@@ -114,6 +147,7 @@ if (list) {
 
   let picker = null;
   function closePicker() {
+    picker?.previousElementSibling?.setAttribute("aria-expanded", "false");
     picker?.remove();
     picker = null;
   }
@@ -145,6 +179,7 @@ if (list) {
       picker.append(option);
     }
     button.after(picker);
+    button.setAttribute("aria-expanded", "true");
     picker.querySelector("button")?.focus();
   }
 
