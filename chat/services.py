@@ -10,8 +10,8 @@ resumes after an id never skips one still being written.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings

@@ -41,15 +41,11 @@ def test_a_reaction_and_a_shared_fill_reach_the_other_browser_live(people, ticki
 
         # alice toggles it on and off; bob's page follows each time.
         a.page.click(THUMBS)
-        b.page.wait_for_function(
-            "s => document.querySelector(s + ' .reaction-count')?.textContent === '2'", arg=THUMBS
-        )
+        b.page.wait_for_function("s => document.querySelector(s + ' .reaction-count')?.textContent === '2'", arg=THUMBS)
         assert a.page.get_attribute(THUMBS, "aria-pressed") == "true"
         assert "bob, alice reacted" in b.page.get_attribute(THUMBS, "title")
         a.page.click(THUMBS)
-        b.page.wait_for_function(
-            "s => document.querySelector(s + ' .reaction-count')?.textContent === '1'", arg=THUMBS
-        )
+        b.page.wait_for_function("s => document.querySelector(s + ' .reaction-count')?.textContent === '1'", arg=THUMBS)
         a.page.wait_for_selector(f"{THUMBS}[aria-pressed=false]")
 
         # A reload shows what the live frames showed.
@@ -96,4 +92,4 @@ def test_a_reaction_and_a_shared_fill_reach_the_other_browser_live(people, ticki
             for name, size in (("desktop", DESKTOP), ("phone", PHONE)):
                 a.page.set_viewport_size(size)
                 a.page.locator("#message-list li[data-message-id]").last.scroll_into_view_if_needed()
-                a.page.screenshot(path=f"/tmp/reactions-{name}-{scheme}.png")
+                a.page.screenshot(path=str(SCREENSHOTS / f"reactions-{name}-{scheme}.png"))
