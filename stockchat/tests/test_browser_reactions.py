@@ -62,6 +62,9 @@ def test_a_reaction_and_a_shared_fill_reach_the_other_browser_live(people, ticki
         stock.click("#ticket button:has-text('Place order')")
         stock.wait_for_selector(ONLINE)  # the page's scripts (share.js among them) have run
         stock.click(".order-confirmation .share-button")
+        stock.wait_for_selector(".share-picker [data-share-to]")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        stock.locator("#ticket").screenshot(path=str(SCREENSHOTS / "reactions-share-picker.png"))
         stock.click(".share-picker [data-share-to]:has-text('Desk')")
         stock.wait_for_selector(".share-picker:has-text('Shared to Desk.')")
         stock.close()
