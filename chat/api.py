@@ -19,6 +19,7 @@ from rest_framework.reverse import reverse
 
 from chat import selectors, services
 from chat.api_attachments import AttachmentSerializer
+from chat.api_reactions import ReactionSerializer
 from chat.attachments import MAX_PER_MESSAGE as MAX_ATTACHMENTS
 from chat.models import MAX_BODY_LENGTH, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_TITLE_LENGTH, ConversationKind
 from chat.selectors import UNREAD_COUNT_CAP
@@ -66,13 +67,17 @@ class MessageSerializer(serializers.Serializer):
     seq = serializers.IntegerField(min_value=1, help_text="Its place in the conversation: 1, 2, 3, ...")
     author = AuthorSerializer(allow_null=True)
     body = serializers.CharField(help_text="Plain text: always display it escaped.")
-    payload = serializers.JSONField(allow_null=True, help_text='Structured content, e.g. {"kind": "fill", ...}.')
+    payload = serializers.JSONField(
+        allow_null=True,
+        help_text='Structured content: a shared fill {"kind": "fill", ...} or position {"kind": "position", ...}.',
+    )
     symbols = serializers.ListField(child=serializers.CharField(), help_text="Mentioned stocks the reader may see.")
     client_message_id = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
     deleted = serializers.BooleanField()
     attachments = AttachmentSerializer(many=True)
+    reactions = ReactionSerializer(many=True, help_text="Counts per reaction (none on a deleted message).")
 
 
 class MemberSerializer(serializers.Serializer):
@@ -175,6 +180,14 @@ class MessageCreateSerializer(StrictInputSerializer):
         max_length=MAX_ATTACHMENTS,
         help_text="Your confirmed attachments to send with the message (400 invalid_attachment otherwise).",
     )
+    position_symbol = serializers.CharField(
+        required=False, max_length=12, help_text="Share your position in this stock (not with fill_id)."
+    )
+
+    def validate(self, data):
+        if "fill_id" in data and "position_symbol" in data:
+            raise serializers.ValidationError({"position_symbol": "Share a fill or a position, not both."})
+        return data
 
 
 class MessageEditSerializer(StrictInputSerializer):
@@ -320,8 +333,8 @@ class MessageListView(GenericAPIView):
 
     @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer, 200: MessageSerializer})
     def post(self, request: Request, conversation_id: int) -> Response:
-        """Send a message (or share a fill with ``fill_id``). Resending the same ``client_message_id``
-        answers 200 with the message already saved."""
+        """Send a message (or share a fill with ``fill_id``, a position with ``position_symbol``).
+        Resending the same ``client_message_id`` answers 200 with the message already saved."""
         form = MessageCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -335,6 +348,10 @@ class MessageListView(GenericAPIView):
             if "attachment_ids" in data:
                 raise ServiceError("invalid_attachment", "A shared fill carries no attachments.")
             common["payload"] = services.fill_payload(user=request.user, fill_id=data["fill_id"])
+        elif "position_symbol" in data:
+            if "attachment_ids" in data:
+                raise ServiceError("invalid_attachment", "A shared position carries no attachments.")
+            common["payload"] = services.position_payload(user=request.user, symbol=data["position_symbol"])
         else:
             common["attachment_ids"] = data.get("attachment_ids")
         sent = services.message_submit(**common)

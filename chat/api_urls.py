@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from chat import api, api_attachments
+from chat import api, api_attachments, api_reactions
 from core.inputs import register_id_converter
 
 register_id_converter()  # <id:...>: ASCII digits within bigint, anything else is a 404
@@ -33,4 +33,9 @@ urlpatterns = [
     ),
     path("messages/search", api.MessageSearchView.as_view(), name="api-chat-search"),
     path("messages/<id:message_id>", api.MessageDetailView.as_view(), name="api-chat-message"),
+    path(
+        "messages/<id:message_id>/reactions/<str:reaction>",
+        api_reactions.ReactionView.as_view(),
+        name="api-chat-reaction",
+    ),
 ]

@@ -28,7 +28,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from chat import events, selectors, services
+from chat import events, reactions, selectors, services
 from core.errors import ServiceError
 from core.inputs import parse_id, parse_int
 from core.realtime.limits import TokenBucket
@@ -124,6 +124,11 @@ def _share_data(*, fill_id: object, **kwargs) -> dict[str, Any]:
     return _send_data(payload=services.fill_payload(user=kwargs["user"], fill_id=fill_id), **kwargs)
 
 
+def _react_data(**kwargs) -> dict[str, Any]:
+    change = reactions.reaction_set(**kwargs)
+    return {**reactions.reaction_change_data(change.message), "changed": change.changed}
+
+
 class ChatFrames:
     """Mixin for the socket consumer: the ``chat.*`` frames."""
 
@@ -138,6 +143,7 @@ class ChatFrames:
             "chat.read": self.handle_chat_read,
             "chat.typing": self.handle_chat_typing,
             "chat.presence": self.handle_chat_presence,
+            "chat.react": self.handle_chat_react,
         }
 
     # --- state ---------------------------------------------------------------------------
@@ -288,6 +294,18 @@ class ChatFrames:
             client_message_id=frame.get("client_message_id"),
         )
         self.send_frame({"type": "chat.sent", "message": data, "ref": frame.get("ref")})
+
+    async def handle_chat_react(self, frame: dict[str, Any]) -> None:
+        message_id = parse_id(value) if isinstance(value := frame.get("message_id"), int) else None
+        if message_id is None:
+            raise ServiceError(ERROR_INVALID, '"message_id" must be a message id (a positive whole number).')
+        on = frame.get("on", True)
+        if not isinstance(on, bool):
+            raise ServiceError(ERROR_INVALID, '"on" must be true (set the reaction) or false (clear it).')
+        data = await database_sync_to_async(_react_data)(
+            user=self.user, message_id=message_id, reaction=frame.get("reaction"), on=on
+        )
+        self.send_frame({"type": "chat.reacted", **data, "ref": frame.get("ref")})
 
     async def handle_chat_read(self, frame: dict[str, Any]) -> None:
         membership = await database_sync_to_async(services.conversation_mark_read)(

@@ -33,6 +33,7 @@ EVENT_VERSION = 1
 MESSAGE_CREATED = "chat.message.created"
 MESSAGE_EDITED = "chat.message.edited"
 MESSAGE_DELETED = "chat.message.deleted"
+MESSAGE_REACTIONS = "chat.message.reactions"
 CONVERSATION_ADDED = "chat.conversation.added"
 CONVERSATION_REMOVED = "chat.conversation.removed"
 MEMBER_JOINED = "chat.member.joined"
@@ -50,6 +51,30 @@ def message_changed(kind: str, message: dict[str, Any]) -> None:
     """``message`` is the serialized message (``chat.selectors.message_data``)."""
     group = conversation_group(message["conversation_id"])
     publish_on_commit(hub_event(group, {"type": kind, "v": EVENT_VERSION, "message": message}))
+
+
+def message_reactions_changed(
+    *,
+    conversation_id: int,
+    message_id: int,
+    reactions: list[dict[str, Any]],
+    user: dict[str, Any],
+    reaction: str,
+    on: bool,
+) -> None:
+    """The message's full reaction counts after ``user`` set (``on``) or cleared ``reaction``:
+    a client replaces what it shows, so a frame seen twice or late changes nothing."""
+    frame = {
+        "type": MESSAGE_REACTIONS,
+        "v": EVENT_VERSION,
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "reactions": reactions,
+        "user": user,
+        "reaction": reaction,
+        "on": on,
+    }
+    publish_on_commit(hub_event(conversation_group(conversation_id), frame))
 
 
 def conversation_added(conversation: dict[str, Any], *, user_ids: list[int]) -> None:

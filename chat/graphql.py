@@ -19,7 +19,8 @@ from channels.db import database_sync_to_async
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from chat import events, selectors, services
+from chat import events, reactions, selectors, services
+from chat.models import REACTIONS
 from core.errors import ServiceError
 from core.graphql.base import graphql_error, page_size, refusals_as_errors, viewer
 from core.graphql.streams import HubStream
@@ -56,6 +57,23 @@ class Attachment:
         return cls(**{**data, "id": strawberry.ID(str(data["id"]))})
 
 
+@strawberry.type(description="Everyone who reacted to a message with one reaction.")
+class Reaction:
+    name: str = strawberry.field(description=f"One of {', '.join(REACTIONS)}.")
+    emoji: str
+    count: int
+    users: list[User] = strawberry.field(description=f"The first {reactions.NAMES_LISTED} who reacted, oldest first.")
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Reaction:
+        return cls(
+            name=data["name"],
+            emoji=data["emoji"],
+            count=data["count"],
+            users=[User(id=strawberry.ID(str(u["id"])), username=u["username"]) for u in data["users"]],
+        )
+
+
 @strawberry.type
 class Message:
     id: strawberry.ID
@@ -70,6 +88,7 @@ class Message:
     edited_at: dt.datetime | None
     deleted: bool
     attachments: list[Attachment]
+    reactions: list[Reaction] = strawberry.field(description="Counts per reaction; none on a deleted message.")
     replayed: bool = strawberry.field(
         default=False, description="sendMessage: true when clientMessageId named a message sent before."
     )
@@ -90,6 +109,7 @@ class Message:
             edited_at=None if data["edited_at"] is None else dt.datetime.fromisoformat(data["edited_at"]),
             deleted=data["deleted"],
             attachments=[Attachment.from_data(a) for a in data.get("attachments", [])],
+            reactions=[Reaction.from_data(r) for r in data["reactions"]],
             replayed=replayed,
         )
 
@@ -152,11 +172,16 @@ class MessagePage:
 @strawberry.type(description="A change in a conversation other than a new message.")
 class ConversationEvent:
     kind: str = strawberry.field(
-        description="chat.message.edited, chat.message.deleted, chat.member.joined or chat.member.left"
+        description="chat.message.edited, chat.message.deleted, chat.message.reactions, chat.member.joined "
+        "or chat.member.left"
     )
     conversation_id: strawberry.ID
     message: Message | None = None
     member: Member | None = None
+    message_id: strawberry.ID | None = strawberry.field(default=None, description="chat.message.reactions only.")
+    reactions: list[Reaction] | None = strawberry.field(
+        default=None, description="chat.message.reactions: the message's full counts after the change."
+    )
 
 
 def _conversation(user, conversation_id: object) -> Conversation:
@@ -280,6 +305,14 @@ class ChatMutation:
         message = services.message_delete(user=user, message_id=require_id(id, name="id"))
         return Message.from_data(selectors.messages_data(viewer=user, messages=[message])[0])
 
+    @strawberry.mutation(
+        description="Set (on: true) or clear your reaction on a message; idempotent. Returns the message."
+    )
+    def react_to_message(self, info: Info, id: strawberry.ID, reaction: str, on: bool = True) -> Message:
+        user = viewer(info)
+        change = reactions.reaction_set(user=user, message_id=require_id(id, name="id"), reaction=reaction, on=on)
+        return Message.from_data(selectors.messages_data(viewer=user, messages=[change.message])[0])
+
     @strawberry.mutation(description="Move the read marker forward to a message id (never back).")
     def mark_read(self, info: Info, conversation_id: strawberry.ID, message_id: strawberry.ID) -> Conversation:
         user = viewer(info)
@@ -399,7 +432,9 @@ class ChatSubscription:
                 if data["conversation_id"] == conversation and sent.first_time(data["seq"]):
                     yield Message.from_data(data)
 
-    @strawberry.subscription(description="Edits, deletions and membership changes in a conversation (members only).")
+    @strawberry.subscription(
+        description="Edits, deletions, reactions and membership changes in a conversation (members only)."
+    )
     @refusals_as_errors
     async def conversation_events(
         self, info: Info, conversation_id: strawberry.ID
@@ -415,6 +450,13 @@ class ChatSubscription:
                         yield ConversationEvent(
                             kind=kind, conversation_id=conversation_id, message=Message.from_data(frame["message"])
                         )
+                elif kind == events.MESSAGE_REACTIONS and frame["conversation_id"] == conversation:
+                    yield ConversationEvent(
+                        kind=kind,
+                        conversation_id=conversation_id,
+                        message_id=strawberry.ID(str(frame["message_id"])),
+                        reactions=[Reaction.from_data(r) for r in frame["reactions"]],
+                    )
                 elif kind in (events.MEMBER_JOINED, events.MEMBER_LEFT) and frame["conversation_id"] == conversation:
                     yield ConversationEvent(
                         kind=kind, conversation_id=conversation_id, member=Member.from_data(frame["member"])

@@ -109,6 +109,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Counts and first names per reaction, rewritten by chat.reactions under this row's lock from
+    # the Reaction rows: a page of messages reads its reactions with no query of its own.
+    reaction_summary = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -195,3 +198,39 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name} ({self.pk})"
+
+
+# --- reactions ------------------------------------------------------------------------------
+
+# The one list of reactions: name (what the API, the socket and GraphQL take) -> emoji shown.
+REACTIONS = {
+    "thumbs_up": "\N{THUMBS UP SIGN}",
+    "heart": "\N{HEAVY BLACK HEART}\N{VARIATION SELECTOR-16}",
+    "joy": "\N{FACE WITH TEARS OF JOY}",
+    "open_mouth": "\N{FACE WITH OPEN MOUTH}",
+    "cry": "\N{CRYING FACE}",
+    "tada": "\N{PARTY POPPER}",
+}
+MAX_REACTION_NAME_LENGTH = 16
+
+
+class Reaction(models.Model):
+    """One person's reaction to a message; written only by chat.reactions."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_reactions")
+    name = models.CharField(max_length=MAX_REACTION_NAME_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "name"], name="chat_reaction_unique"),
+            models.CheckConstraint(condition=Q(name__in=list(REACTIONS)), name="chat_reaction_name"),
+        ]
+        indexes = [
+            models.Index(fields=["message", "name", "id"], name="chat_reaction_message"),
+            models.Index(fields=["user", "created_at"], name="chat_reaction_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} by {self.user_id} on {self.message_id}"

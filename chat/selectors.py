@@ -98,6 +98,24 @@ def mentioned_symbols(body: str) -> list[str]:
     return list(dict.fromkeys(match.rstrip(".") for match in SYMBOL_MENTION.findall(body)))
 
 
+def shared_symbol(payload: dict[str, Any] | None) -> str | None:
+    """The stock of a shared fill or position card (``payload``), if the message is one."""
+    if not isinstance(payload, dict):
+        return None
+    shared = payload.get(payload.get("kind")) if payload.get("kind") in ("fill", "position") else None
+    symbol = shared.get("symbol") if isinstance(shared, dict) else None
+    return symbol if isinstance(symbol, str) else None
+
+
+def message_symbols(message: Message) -> list[str]:
+    """The stocks a message names: its ``$SYMBOL`` mentions, then the stock of a shared card."""
+    symbols = mentioned_symbols(message.body)
+    shared = shared_symbol(message.payload)
+    if shared is not None and shared not in symbols:
+        symbols.append(shared)
+    return symbols
+
+
 def visible_symbols(*, viewer, symbols: Iterable[str]) -> set[str]:
     wanted = set(symbols)
     if not wanted:
@@ -106,8 +124,9 @@ def visible_symbols(*, viewer, symbols: Iterable[str]) -> set[str]:
 
 
 def message_data(message: Message, *, visible: set[str]) -> dict[str, Any]:
-    """The message as JSON-safe data. ``symbols`` lists the mentioned stocks the reader may see:
-    clients link them; the body itself is plain text and is always shown escaped."""
+    """The message as JSON-safe data. ``symbols`` lists the mentioned stocks the reader may see
+    (then a shared card's stock, if the reader may see it): clients link them and follow their
+    prices; the body itself is plain text and is always shown escaped."""
     author = message.author
     return {
         "id": message.pk,
@@ -116,18 +135,26 @@ def message_data(message: Message, *, visible: set[str]) -> dict[str, Any]:
         "author": None if author is None else {"id": author.pk, "username": author.get_username()},
         "body": message.body,
         "payload": message.payload,
-        "symbols": [symbol for symbol in mentioned_symbols(message.body) if symbol in visible],
+        "symbols": [symbol for symbol in message_symbols(message) if symbol in visible],
         "client_message_id": message.client_message_id,
         "created_at": message.created_at.isoformat(),
         "edited_at": None if message.edited_at is None else message.edited_at.isoformat(),
         "deleted": message.deleted_at is not None,
         "attachments": attachments_of(message),
+        "reactions": reactions_data(message),
     }
+
+
+def reactions_data(message: Message) -> list[dict[str, Any]]:
+    """The message's reactions (``chat.reactions`` keeps the summary); none on a deleted message."""
+    if message.deleted_at is not None:
+        return []
+    return list(message.reaction_summary or [])
 
 
 def messages_data(*, viewer, messages: list[Message]) -> list[dict[str, Any]]:
     """Messages for one reader, with one query for the visibility of every mentioned symbol."""
-    symbols = {symbol for message in messages for symbol in mentioned_symbols(message.body)}
+    symbols = {symbol for message in messages for symbol in message_symbols(message)}
     visible = visible_symbols(viewer=viewer, symbols=symbols)
     prefetch_attachments(messages)
     return [message_data(message, visible=visible) for message in messages]

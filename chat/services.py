@@ -37,8 +37,9 @@ from chat.selectors import (
 )
 from core import ratelimit
 from core.errors import NotFound, ServiceError
+from core.money import price_text
 from trading.models import Fill
-from trading.selectors import stock_get
+from trading.selectors import POSITION_NOT_FOUND, position_get, stock_get
 
 INVALID = "invalid"
 BODY_TOO_LONG = "body_too_long"
@@ -405,6 +406,35 @@ def fill_payload(*, user, fill_id: object) -> dict[str, Any]:
             "quantity": fill.quantity,
             "price": str(fill.price),
             "executed_at": fill.executed_at.isoformat(),
+        },
+    }
+
+
+def position_share(
+    *, user, conversation_id: object, symbol: object, body: str = "", client_message_id: str | None = None
+) -> Message:
+    """Share the user's own open position in a stock as a structured message."""
+    payload = position_payload(user=user, symbol=symbol)
+    return message_send(
+        user=user, conversation_id=conversation_id, body=body, client_message_id=client_message_id, payload=payload
+    )
+
+
+def position_payload(*, user, symbol: object) -> dict[str, Any]:
+    """The payload of a message sharing the user's own open position in a stock: a snapshot of
+    the shares held and their average cost (the card shows the live price beside it)."""
+    if not isinstance(symbol, str) or not symbol:
+        raise NotFound("No open position in that stock.", code=POSITION_NOT_FOUND)
+    position = position_get(viewer=user, symbol=symbol)  # the user's own, or position_not_found
+    return {
+        "kind": "position",
+        "position": {
+            "symbol": position.stock.symbol,
+            "side": "long",
+            "quantity": position.quantity,
+            # At a price's four places, like a fill's.
+            "price": price_text(position.average_cost),
+            "as_of": timezone.now().isoformat(),
         },
     }
 

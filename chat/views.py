@@ -75,7 +75,7 @@ def pane_context(viewer, conversation_id: int, *, before: int | None = None, lim
     Raises ``NotFound`` for non-members."""
     extra = {} if limit is None else {"limit": limit}
     page = selectors.message_history(viewer=viewer, conversation_id=conversation_id, before=before, **extra)
-    mentioned = {symbol for message in page.messages for symbol in selectors.mentioned_symbols(message.body)}
+    mentioned = {symbol for message in page.messages for symbol in selectors.message_symbols(message)}
     return {
         "page": page,
         # The mentioned stocks this reader may see: their mentions become links.

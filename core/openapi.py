@@ -36,6 +36,7 @@ API_ERRORS: dict[int, tuple[str, ...]] = {
         "invalid_image",
         "image_too_large",
         "upload_missing",
+        "unknown_reaction",
     ),
     401: (
         "not_authenticated",

@@ -216,6 +216,11 @@ def activity_list(*, viewer, kind: str | None = None) -> QuerySet[LedgerEntry]:
     return entries.order_by("-id")
 
 
+def fill_list(*, viewer) -> QuerySet[Fill]:
+    """The viewer's own fills, newest first."""
+    return Fill.objects.filter(account__user=viewer).select_related("stock").order_by("-id")
+
+
 def watchlist_list(*, viewer) -> QuerySet[Watchlist]:
     """The viewer's watchlists; stocks the viewer can no longer see are left out of them."""
     visible_items = WatchlistItem.objects.filter(stock__in=stocks_visible(viewer=viewer)).select_related(

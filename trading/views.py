@@ -28,6 +28,7 @@ from trading.templatetags.trading_panels import summary_context
 from trading.valuation import value_held
 
 HISTORY_ROWS = 100
+CONFIRMED_FILL = "trading.confirmed_fill"
 EQUITY_PERIODS = [(30, "30 days"), (90, "90 days"), (365, "1 year")]
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -84,6 +85,14 @@ def stock_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _confirmed_fill(request: HttpRequest, stock):
+    """The fill an order placed from this stock's ticket just made, shown once with its Share control."""
+    fill_id = request.session.pop(CONFIRMED_FILL, None)
+    if not isinstance(fill_id, int):
+        return None
+    return selectors.fill_list(viewer=request.user).filter(pk=fill_id, stock=stock).first()
+
+
 def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: dict | None = None, status=200):
     try:
         position = selectors.position_get(viewer=request.user, symbol=stock.symbol)
@@ -103,6 +112,7 @@ def _stock_page(request: HttpRequest, stock, *, form: OrderTicketForm, review: d
         "intervals": BarInterval.choices,
         "alerts": selectors.alert_list(viewer=request.user, symbol=stock.symbol),
         "alert_conditions": AlertCondition.choices,
+        "confirmed_fill": _confirmed_fill(request, stock),
         **_watchlist_choices(request.user, stock),
     }
     return render(request, "trading/stock_detail.html", context, status=status)
@@ -171,6 +181,8 @@ def order_ticket(request: HttpRequest, symbol: str) -> HttpResponse:
         messages.success(
             request, f"{verb} {order.filled_quantity} {stock.symbol} at ${order.filled_average_price:,.2f}."
         )
+        # The confirmation on the next page offers to share this fill (once, like the message above).
+        request.session[CONFIRMED_FILL] = order.fill.pk
     elif order.status == "new":
         messages.success(request, f"Order placed: {order.side} {order.quantity} {stock.symbol}, waiting to fill.")
     else:

@@ -205,6 +205,7 @@ def test_send_saves_first_and_announces_on_commit(world, sent):
                     "edited_at": None,
                     "deleted": False,
                     "attachments": [],
+                    "reactions": [],
                 },
             },
         }

@@ -9,6 +9,8 @@
 
 import { renderAttachments, setupAttachments } from "./attachments.js";
 import { timeElement } from "./format.js";
+import "./reactions.js";
+import { shareCard } from "./share-card.js";
 import { getSocket } from "./socket.js";
 
 // crypto.randomUUID needs a secure context; getRandomValues works on plain http too.
@@ -83,13 +85,8 @@ if (list) {
       item.append(body);
       return item;
     }
-    if (message.payload && message.payload.kind === "fill" && message.payload.fill) {
-      const fill = message.payload.fill;
-      const shared = document.createElement("p");
-      shared.className = "shared-fill";
-      shared.textContent = `Shared a trade: ${fill.side} ${fill.quantity} ${fill.symbol} at $${fill.price}`;
-      item.append(shared);
-    }
+    const card = shareCard(message, stockUrl);
+    if (card) item.append(card);
     if (message.body) {
       const body = document.createElement("p");
       body.className = "body";
@@ -97,6 +94,8 @@ if (list) {
       item.append(body);
     }
     if (message.attachments && message.attachments.length) item.append(renderAttachments(message.attachments));
+    // reactions.js draws the reaction bar from this (and keeps it live).
+    item.dataset.reactions = JSON.stringify(message.reactions || []);
     return item;
   }
 
