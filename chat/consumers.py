@@ -87,6 +87,18 @@ def _conversation_ids(frame: dict[str, Any]) -> list[int]:
     return list(dict.fromkeys(parsed))
 
 
+def _reply_to(frame: dict[str, Any]) -> int | None:
+    """``reply_to`` of ``chat.send``: absent or null, else a JSON number (the service checks that
+    it names a message of the same conversation: invalid_reply_to)."""
+    value = frame.get("reply_to")
+    if value is None:
+        return None
+    number = parse_id(value) if isinstance(value, int) else None
+    if number is None:
+        raise ServiceError(services.INVALID_REPLY_TO, '"reply_to" must be a message id (a positive whole number).')
+    return number
+
+
 def _resume_positions(frame: dict[str, Any]) -> dict[int, int]:
     positions = frame.get("conversations")
     error = ServiceError(
@@ -276,6 +288,7 @@ class ChatFrames:
             conversation_id=_conversation_id(frame),
             body=frame.get("body"),
             client_message_id=frame.get("client_message_id"),
+            reply_to=_reply_to(frame),
         )
         self.send_frame({"type": "chat.sent", "message": data, "ref": frame.get("ref")})
 

@@ -37,6 +37,29 @@ class User:
     username: str
 
 
+@strawberry.type(description="What a reply shows of the message it answers.")
+class ReplyQuote:
+    id: strawberry.ID
+    author: User | None
+    excerpt: str = strawberry.field(description="The start of its text (empty once deleted).")
+    deleted: bool
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> ReplyQuote | None:
+        if data is None:
+            return None
+        return cls(
+            id=strawberry.ID(str(data["id"])),
+            author=_user(data["author"]),
+            excerpt=data["excerpt"],
+            deleted=data["deleted"],
+        )
+
+
+def _user(data: dict[str, Any] | None) -> User | None:
+    return None if data is None else User(id=strawberry.ID(str(data["id"])), username=data["username"])
+
+
 @strawberry.type
 class Message:
     id: strawberry.ID
@@ -50,6 +73,8 @@ class Message:
     created_at: dt.datetime
     edited_at: dt.datetime | None
     deleted: bool
+    reply_to: ReplyQuote | None = strawberry.field(description="The message this one answers.")
+    mentions: list[User] = strawberry.field(description="Members named with @username.")
     replayed: bool = strawberry.field(
         default=False, description="sendMessage: true when clientMessageId named a message sent before."
     )
@@ -69,6 +94,8 @@ class Message:
             created_at=dt.datetime.fromisoformat(data["created_at"]),
             edited_at=None if data["edited_at"] is None else dt.datetime.fromisoformat(data["edited_at"]),
             deleted=data["deleted"],
+            reply_to=ReplyQuote.from_data(data["reply_to"]),
+            mentions=[_user(person) for person in data["mentions"]],
             replayed=replayed,
         )
 
@@ -100,6 +127,9 @@ class Conversation:
     muted: bool
     last_read_message_id: int
     unread_count: int = strawberry.field(description=f"Capped at {selectors.UNREAD_COUNT_CAP}.")
+    mention_count: int = strawberry.field(
+        description=f"Unread messages that mention the viewer; capped at {selectors.UNREAD_COUNT_CAP}."
+    )
     last_message: Message | None
     members: list[Member] = strawberry.field(description="Direct and group conversations only; empty for stock rooms.")
 
@@ -116,6 +146,7 @@ class Conversation:
             muted=data["muted"],
             last_read_message_id=data["last_read_message_id"],
             unread_count=data["unread_count"],
+            mention_count=data["mention_count"],
             last_message=None if data["last_message"] is None else Message.from_data(data["last_message"]),
             members=[Member.from_data(m) for m in data["members"]],
         )
@@ -225,9 +256,17 @@ class ChatMutation:
         user = viewer(info)
         return _conversation(user, services.stock_room_join(user=user, symbol=symbol).pk)
 
-    @strawberry.mutation(description="Send a message; the same clientMessageId returns the first one (replayed).")
+    @strawberry.mutation(
+        description="Send a message; the same clientMessageId returns the first one (replayed). "
+        "replyTo: a message of the same conversation that this one answers."
+    )
     def send_message(
-        self, info: Info, conversation_id: strawberry.ID, body: str, client_message_id: str | None = None
+        self,
+        info: Info,
+        conversation_id: strawberry.ID,
+        body: str,
+        client_message_id: str | None = None,
+        reply_to: strawberry.ID | None = None,
     ) -> Message:
         user = viewer(info)
         message = services.message_send(
@@ -235,6 +274,7 @@ class ChatMutation:
             conversation_id=require_id(conversation_id, name="conversationId"),
             body=body,
             client_message_id=client_message_id,
+            reply_to=None if reply_to is None else str(reply_to),
         )
         data = selectors.messages_data(viewer=user, messages=[message])[0]
         return Message.from_data(data, replayed=message.was_replayed)
