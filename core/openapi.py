@@ -31,6 +31,7 @@ API_ERRORS: dict[int, tuple[str, ...]] = {
         "body_too_long",
         "cannot_remove_self",
         "not_allowed_here",
+        "invalid_reply_to",
     ),
     401: (
         "not_authenticated",

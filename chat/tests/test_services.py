@@ -205,6 +205,8 @@ def test_send_saves_first_and_announces_on_commit(world, sent):
                     "created_at": message.created_at.isoformat(),
                     "edited_at": None,
                     "deleted": False,
+                    "reply_to": None,
+                    "mentions": [],
                 },
             },
         }
