@@ -51,10 +51,18 @@ def _render(
     draft: str = "",
     status: int = 200,
     forms: dict | None = None,
+    read_marker: int | None = None,
 ):
     """The chat page; ``forms`` brings a refused new-conversation form back as it was typed."""
     listing = _listing(request.user)
-    context: dict = {"nav": "chat", "conversations": listing, "current": None, "draft": draft, **(forms or {})}
+    context: dict = {
+        "nav": "chat",
+        "conversations": listing,
+        "current": None,
+        "draft": draft,
+        "read_marker": read_marker,
+        **(forms or {}),
+    }
     if conversation_id is not None:
         try:
             summary = selectors.conversation_summary(viewer=request.user, conversation_id=conversation_id)
@@ -95,15 +103,20 @@ def chat_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    read_marker = None
     if _older_than(request) is None:
         try:
+            # Where the reader had read up to: the page draws its "new messages" line there.
+            read_marker = selectors.membership_get(
+                viewer=request.user, conversation_id=conversation_id
+            ).last_read_message_id
             newest = selectors.message_history(viewer=request.user, conversation_id=conversation_id, limit=1).messages
         except NotFound as exc:
             raise Http404(exc.detail) from None
         if newest:
             # Showing the newest page marks the conversation read, as it is then on screen.
             services.conversation_mark_read(user=request.user, conversation_id=conversation_id, message_id=newest[0].pk)
-    return _render(request, conversation_id=conversation_id)
+    return _render(request, conversation_id=conversation_id, read_marker=read_marker)
 
 
 @login_required
