@@ -849,7 +849,7 @@ if (list) {
     function names() {
       members ??= fetch(list.dataset.membersUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then((response) => (response.ok ? response.json() : []))
-        .then((rows) => rows.map((row) => row.user).filter((user) => user.id !== myId).map((user) => user.username))
+        .then((rows) => rows.map((row) => row.user).filter((user) => user.id !== myId))
         .catch(() => {
           members = null;
           return [];
@@ -892,19 +892,21 @@ if (list) {
       const everyone = await names();
       const again = textarea.value.slice(0, textarea.selectionStart).match(TYPED_MENTION);
       if (!again || again[1].toLowerCase() !== query) return;  // typed on meanwhile: that input suggests
-      const starts = everyone.filter((name) => name.toLowerCase().startsWith(query));
-      const inside = everyone.filter((name) => !name.toLowerCase().startsWith(query) && name.toLowerCase().includes(query));
+      const named = (user) => user.username.toLowerCase();
+      const starts = everyone.filter((user) => named(user).startsWith(query));
+      const inside = everyone.filter((user) => !named(user).startsWith(query) && named(user).includes(query));
       const shown = [...starts, ...inside].slice(0, MAX_SHOWN);
-      if (!shown.length || (shown.length === 1 && shown[0].toLowerCase() === query)) return close();
+      if (!shown.length || (shown.length === 1 && named(shown[0]) === query)) return close();
       typed = { start: again.index };
       box.replaceChildren(
-        ...shown.map((name, n) => {
+        ...shown.map((user, n) => {
           const option = document.createElement("li");
           option.id = `mention-option-${n}`;
           option.setAttribute("role", "option");
-          option.dataset.username = name;
-          option.append(avatar({ id: 0, username: name }), " ", name);
-          option.firstChild.className = "avatar avatar-small";
+          option.dataset.username = user.username;
+          const picture = avatar(user);
+          picture.classList.add("avatar-small");
+          option.append(picture, " ", user.username);
           return option;
         }),
       );
