@@ -246,3 +246,45 @@ async def test_socket_send_carries_reply_to_and_mentions_live_and_refuses_anothe
     assert (await _reply(carol, "chat.sent"))["code"] == "conversation_not_found"
     for socket in (alice, bob, carol):
         await socket.disconnect()
+
+
+# --- moderation and the page ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_delete_others_messages_with_moderate_and_no_one_else_can(world, make_user):
+    message = send(world.member, world.group, "spam")
+    url = f"/api/v1/messages/{message.pk}?moderate=true"
+    refused = client_for(world.owner).delete(url)
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_the_author")
+    assert client_for(world.outsider).delete(url).status_code == 404
+    moderator = make_user("mod")
+    moderator.is_staff = True
+    moderator.save(update_fields=["is_staff"])
+    services.member_add(actor=world.owner, conversation_id=world.group.pk, username="mod")
+    # Without moderate, staff are members like any other.
+    assert client_for(moderator).delete(f"/api/v1/messages/{message.pk}").status_code == 403
+    assert client_for(moderator).delete(url).status_code == 204
+    message.refresh_from_db()
+    assert message.deleted_at is not None
+    page = client_for(moderator).get(f"/chat/{world.group.pk}/").content.decode()
+    assert "data-moderator" in page
+    assert "data-moderator" not in client_for(world.owner).get(f"/chat/{world.group.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_page_marks_mentions_the_read_marker_and_counts_mentions_apart(world):
+    quoted = send(world.owner, world.group, "plain")
+    services.conversation_mark_read(user=world.member, conversation_id=world.group.pk, message_id=quoted.pk)
+    send(world.owner, world.group, "@bob <b>look</b>")
+    send(world.owner, world.direct, "@bob elsewhere")
+    send(world.owner, world.group, "answer", reply_to=quoted.pk)
+    html = client_for(world.member).get(f"/chat/{world.group.pk}/").content.decode()
+    assert f'data-read-marker="{quoted.pk}"' in html
+    assert '<span class="mention mention-me">@bob</span> &lt;b&gt;look&lt;/b&gt;' in html
+    assert "mentions-me" in html
+    assert f'<a class="reply-quote" href="#message-{quoted.pk}" data-reply-to="{quoted.pk}">' in html
+    assert '<span class="badge badge-mention" data-mentions="1">@1' in html
+    # Opening the conversation read it: the next visit draws no line from the old marker.
+    again = client_for(world.member).get(f"/chat/{world.group.pk}/").content.decode()
+    assert f'data-read-marker="{Message.objects.filter(conversation=world.group).latest("id").pk}"' in again
