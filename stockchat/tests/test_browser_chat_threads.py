@@ -125,6 +125,8 @@ def test_two_people_reply_mention_edit_and_delete_live(people, site, browser):
         a.page.locator(f"#message-{later.pk} .delete-confirm button:text-is('Delete')").click()
         page.wait_for_selector(f"#message-{later.pk}.deleted .tombstone")
         assert page.locator(f"#message-{later.pk} .body").text_content() == "(message deleted)"
+        page.locator(f"#message-{saved.pk}").hover()
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / "chatui-conversation-bob.png"), full_page=True)
         # Bob may not edit or delete alice's messages: the page does not offer it.
         page.locator(f"#message-{run[1].pk}").hover()
         assert page.locator(f"#message-{run[1].pk} .message-actions [data-action=edit]").is_hidden()
