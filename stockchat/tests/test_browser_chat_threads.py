@@ -7,7 +7,7 @@ and 1280 px in the light and the dark theme (screenshots under /tmp/chatui-*.png
 from __future__ import annotations
 
 import tempfile
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -57,15 +57,19 @@ def test_two_people_reply_mention_edit_and_delete_live(people, site, browser):
     direct = chat_services.direct_start(user=alice, other_username="bob")
     # Yesterday's messages, then a run of alice's within five minutes, then one later.
     old = chat_services.message_send(user=bob, conversation_id=group.pk, body="from yesterday")
-    Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=1, hours=1))
-    now = timezone.now() - timedelta(minutes=30)
+    # Times at a fixed hour of today and yesterday (the pages read in UTC), whenever the test runs.
+    now = timezone.now().astimezone(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    Message.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=1))
     run = [chat_services.message_send(user=alice, conversation_id=group.pk, body=f"run {n}") for n in range(3)]
     for n, message in enumerate(run):
         Message.objects.filter(pk=message.pk).update(created_at=now + timedelta(minutes=2 * n))
     later = chat_services.message_send(user=alice, conversation_id=group.pk, body="ten minutes on")
     Message.objects.filter(pk=later.pk).update(created_at=now + timedelta(minutes=14))
     url = f"{site.url}/chat/{group.pk}/"
-    with open_page(browser, site, alice) as a, open_page(browser, site, bob) as b:
+    with (
+        open_page(browser, site, alice, timezone_id="UTC") as a,
+        open_page(browser, site, bob, timezone_id="UTC") as b,
+    ):
         for watched in (a, b):
             watched.open(url)
         page = b.page
