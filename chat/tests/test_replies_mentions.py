@@ -288,3 +288,33 @@ def test_the_page_marks_mentions_the_read_marker_and_counts_mentions_apart(world
     # Opening the conversation read it: the next visit draws no line from the old marker.
     again = client_for(world.member).get(f"/chat/{world.group.pk}/").content.decode()
     assert f'data-read-marker="{Message.objects.filter(conversation=world.group).latest("id").pk}"' in again
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_socket_edit_and_delete_go_through_the_services_live_for_members(socket_world, ws_headers):
+    world = socket_world
+    mine = await database_sync_to_async(send)(world.owner, world.group, "tpyo")
+    alice = await _connect(ws_headers, world.owner)
+    bob = await _connect(ws_headers, world.member)
+    carol = await _connect(ws_headers, world.outsider)
+    await bob.send_json_to({"type": "chat.subscribe", "conversation_ids": [world.group.pk], "ref": "s"})
+    assert (await _reply(bob, "chat.subscribed"))["ref"] == "s"
+    await alice.send_json_to({"type": "chat.edit", "message_id": mine.pk, "body": "typo @bob", "ref": 1})
+    changed = await _reply(alice, "chat.changed")
+    assert (changed["ref"], changed["message"]["body"]) == (1, "typo @bob")
+    assert changed["message"]["mentions"] == [{"id": world.member.pk, "username": "bob"}]
+    live = await _reply(bob, "chat.message.edited")
+    assert (live["message"]["id"], live["message"]["edited_at"] is not None) == (mine.pk, True)
+    for socket, frame, code in (
+        (bob, {"type": "chat.edit", "message_id": mine.pk, "body": "hacked"}, "not_the_author"),
+        (bob, {"type": "chat.delete", "message_id": mine.pk, "moderate": True}, "not_the_author"),
+        (carol, {"type": "chat.delete", "message_id": mine.pk}, "message_not_found"),
+        (carol, {"type": "chat.edit", "message_id": str(mine.pk), "body": "x"}, "invalid"),
+    ):
+        await socket.send_json_to(frame)
+        assert (await _reply(socket, "chat.changed"))["code"] == code
+    await alice.send_json_to({"type": "chat.delete", "message_id": mine.pk, "ref": 2})
+    assert (await _reply(alice, "chat.changed"))["message"]["deleted"] is True
+    assert (await _reply(bob, "chat.message.deleted"))["message"]["body"] == ""
+    for socket in (alice, bob, carol):
+        await socket.disconnect()
