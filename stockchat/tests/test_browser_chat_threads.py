@@ -121,11 +121,13 @@ def test_two_people_reply_mention_edit_and_delete_live(people, site, browser):
         hover_action(a.page, mentioned.pk, "edit")
         editor = a.page.locator(f"#message-{mentioned.pk} .edit-form textarea")
         editor.fill("thanks @bob, edited")
+        a.page.screenshot(path=str(Path(tempfile.gettempdir()) / "chatui-editing.png"))
         editor.press("Enter")
         edited = page.locator(f"#message-{mentioned.pk}")
         assert message_with_body(page, "thanks @bob, edited").get_attribute("id") == f"message-{mentioned.pk}"
         assert edited.locator(".edited").text_content() == "(edited)"
         hover_action(a.page, later.pk, "delete")
+        a.page.screenshot(path=str(Path(tempfile.gettempdir()) / "chatui-deleting.png"))
         a.page.locator(f"#message-{later.pk} .delete-confirm button:text-is('Delete')").click()
         page.wait_for_selector(f"#message-{later.pk}.deleted .tombstone")
         assert page.locator(f"#message-{later.pk} .body").text_content() == "(message deleted)"
