@@ -103,5 +103,5 @@ vendor:
 	./scripts/vendor.sh
 
 # --- GraphQL: docs/schema.graphql is the schema printed; a test fails when they differ ---
-graphql-schema: $(VENV)/.installed
+graphql-schema: $(VENV)/.installed-dev
 	DJANGO_DEBUG=1 $(PY) -m stockchat.graphql.export

@@ -61,6 +61,13 @@ class AuthorSerializer(serializers.Serializer):
     username = serializers.CharField()
 
 
+class ReplyQuoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = AuthorSerializer(allow_null=True)
+    excerpt = serializers.CharField(help_text="The start of its text, plain (empty once deleted).")
+    deleted = serializers.BooleanField()
+
+
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     conversation_id = serializers.IntegerField()
@@ -78,6 +85,8 @@ class MessageSerializer(serializers.Serializer):
     deleted = serializers.BooleanField()
     attachments = AttachmentSerializer(many=True)
     reactions = ReactionSerializer(many=True, help_text="Counts per reaction (none on a deleted message).")
+    reply_to = ReplyQuoteSerializer(allow_null=True, help_text="The message this one answers, as it is now.")
+    mentions = AuthorSerializer(many=True, help_text="Members named with @username in the body.")
 
 
 class MemberSerializer(serializers.Serializer):
@@ -96,6 +105,9 @@ class ConversationSerializer(serializers.Serializer):
     muted = serializers.BooleanField()
     last_read_message_id = serializers.IntegerField()
     unread_count = serializers.IntegerField(min_value=0, max_value=UNREAD_COUNT_CAP, help_text=UNREAD_COUNT_HELP)
+    mention_count = serializers.IntegerField(
+        min_value=0, max_value=UNREAD_COUNT_CAP, help_text="Unread messages that mention the caller, capped likewise."
+    )
     last_message = MessageSerializer(allow_null=True)
     members = MemberSerializer(many=True)
 
@@ -182,6 +194,13 @@ class MessageCreateSerializer(StrictInputSerializer):
     )
     position_symbol = serializers.CharField(
         required=False, max_length=12, help_text="Share your position in this stock (not with fill_id)."
+    )
+
+    reply_to = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The id of a message of this conversation that this one answers (another: 400 invalid_reply_to).",
     )
 
     def validate(self, data):
@@ -344,6 +363,8 @@ class MessageListView(GenericAPIView):
             "body": data.get("body", ""),
             "client_message_id": data.get("client_message_id"),
         }
+        if "reply_to" in data:
+            common["reply_to"] = data["reply_to"]
         if "fill_id" in data:
             if "attachment_ids" in data:
                 raise ServiceError("invalid_attachment", "A shared fill carries no attachments.")
@@ -377,8 +398,18 @@ class MessageDetailView(GenericAPIView):
             message = selectors.message_get(viewer=request.user, message_id=message_id)
         return Response(selectors.messages_data(viewer=request.user, messages=[message])[0])
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "moderate",
+                {"type": "boolean"},
+                description="Staff: delete another member's message (ignored for anyone else).",
+            )
+        ]
+    )
     def delete(self, request: Request, message_id: int) -> Response:
-        services.message_delete(user=request.user, message_id=message_id)
+        moderate = request.query_params.get("moderate") in ("true", "1")
+        services.message_delete(user=request.user, message_id=message_id, moderate=moderate)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -87,6 +87,18 @@ def _conversation_ids(frame: dict[str, Any]) -> list[int]:
     return list(dict.fromkeys(parsed))
 
 
+def _reply_to(frame: dict[str, Any]) -> int | None:
+    """``reply_to`` of ``chat.send``: absent or null, else a JSON number (the service checks that
+    it names a message of the same conversation: invalid_reply_to)."""
+    value = frame.get("reply_to")
+    if value is None:
+        return None
+    number = parse_id(value) if isinstance(value, int) else None
+    if number is None:
+        raise ServiceError(services.INVALID_REPLY_TO, '"reply_to" must be a message id (a positive whole number).')
+    return number
+
+
 def _resume_positions(frame: dict[str, Any]) -> dict[int, int]:
     positions = frame.get("conversations")
     error = ServiceError(
@@ -129,6 +141,24 @@ def _react_data(**kwargs) -> dict[str, Any]:
     return {**reactions.reaction_change_data(change.message), "changed": change.changed}
 
 
+def _message_id(frame: dict[str, Any]) -> int:
+    """``message_id`` of ``chat.edit`` / ``chat.delete``: a JSON number from 1 to 2**63-1."""
+    number = parse_id(value) if isinstance(value := frame.get("message_id"), int) else None
+    if number is None:
+        raise ServiceError(ERROR_INVALID, '"message_id" must be a message id (a positive whole number).')
+    return number
+
+
+def _edit_data(*, user, message_id: int, body: object) -> dict[str, Any]:
+    message = services.message_edit(user=user, message_id=message_id, body=body)
+    return selectors.messages_data(viewer=user, messages=[message])[0]
+
+
+def _delete_data(*, user, message_id: int, moderate: bool) -> dict[str, Any]:
+    message = services.message_delete(user=user, message_id=message_id, moderate=moderate)
+    return selectors.messages_data(viewer=user, messages=[message])[0]
+
+
 class ChatFrames:
     """Mixin for the socket consumer: the ``chat.*`` frames."""
 
@@ -140,6 +170,8 @@ class ChatFrames:
             "chat.resume": self.handle_chat_resume,
             "chat.send": self.handle_chat_send,
             "chat.share_fill": self.handle_chat_share_fill,
+            "chat.edit": self.handle_chat_edit,
+            "chat.delete": self.handle_chat_delete,
             "chat.read": self.handle_chat_read,
             "chat.typing": self.handle_chat_typing,
             "chat.presence": self.handle_chat_presence,
@@ -280,6 +312,7 @@ class ChatFrames:
             body=frame.get("body"),
             client_message_id=frame.get("client_message_id"),
             attachment_ids=frame.get("attachment_ids"),
+            reply_to=_reply_to(frame),
         )
         self.send_frame({"type": "chat.sent", "message": data, "ref": frame.get("ref")})
 
@@ -306,6 +339,18 @@ class ChatFrames:
             user=self.user, message_id=message_id, reaction=frame.get("reaction"), on=on
         )
         self.send_frame({"type": "chat.reacted", **data, "ref": frame.get("ref")})
+
+    async def handle_chat_edit(self, frame: dict[str, Any]) -> None:
+        data = await database_sync_to_async(_edit_data)(
+            user=self.user, message_id=_message_id(frame), body=frame.get("body")
+        )
+        self.send_frame({"type": "chat.changed", "message": data, "ref": frame.get("ref")})
+
+    async def handle_chat_delete(self, frame: dict[str, Any]) -> None:
+        data = await database_sync_to_async(_delete_data)(
+            user=self.user, message_id=_message_id(frame), moderate=frame.get("moderate") is True
+        )
+        self.send_frame({"type": "chat.changed", "message": data, "ref": frame.get("ref")})
 
     async def handle_chat_read(self, frame: dict[str, Any]) -> None:
         membership = await database_sync_to_async(services.conversation_mark_read)(

@@ -74,6 +74,29 @@ class Reaction:
         )
 
 
+@strawberry.type(description="What a reply shows of the message it answers.")
+class ReplyQuote:
+    id: strawberry.ID
+    author: User | None
+    excerpt: str = strawberry.field(description="The start of its text (empty once deleted).")
+    deleted: bool
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> ReplyQuote | None:
+        if data is None:
+            return None
+        return cls(
+            id=strawberry.ID(str(data["id"])),
+            author=_user(data["author"]),
+            excerpt=data["excerpt"],
+            deleted=data["deleted"],
+        )
+
+
+def _user(data: dict[str, Any] | None) -> User | None:
+    return None if data is None else User(id=strawberry.ID(str(data["id"])), username=data["username"])
+
+
 @strawberry.type
 class Message:
     id: strawberry.ID
@@ -89,6 +112,8 @@ class Message:
     deleted: bool
     attachments: list[Attachment]
     reactions: list[Reaction] = strawberry.field(description="Counts per reaction; none on a deleted message.")
+    reply_to: ReplyQuote | None = strawberry.field(description="The message this one answers.")
+    mentions: list[User] = strawberry.field(description="Members named with @username.")
     replayed: bool = strawberry.field(
         default=False, description="sendMessage: true when clientMessageId named a message sent before."
     )
@@ -110,6 +135,8 @@ class Message:
             deleted=data["deleted"],
             attachments=[Attachment.from_data(a) for a in data.get("attachments", [])],
             reactions=[Reaction.from_data(r) for r in data["reactions"]],
+            reply_to=ReplyQuote.from_data(data["reply_to"]),
+            mentions=[_user(person) for person in data["mentions"]],
             replayed=replayed,
         )
 
@@ -141,6 +168,9 @@ class Conversation:
     muted: bool
     last_read_message_id: int
     unread_count: int = strawberry.field(description=f"Capped at {selectors.UNREAD_COUNT_CAP}.")
+    mention_count: int = strawberry.field(
+        description=f"Unread messages that mention the viewer; capped at {selectors.UNREAD_COUNT_CAP}."
+    )
     last_message: Message | None
     members: list[Member] = strawberry.field(description="Direct and group conversations only; empty for stock rooms.")
 
@@ -157,6 +187,7 @@ class Conversation:
             muted=data["muted"],
             last_read_message_id=data["last_read_message_id"],
             unread_count=data["unread_count"],
+            mention_count=data["mention_count"],
             last_message=None if data["last_message"] is None else Message.from_data(data["last_message"]),
             members=[Member.from_data(m) for m in data["members"]],
         )
@@ -271,7 +302,10 @@ class ChatMutation:
         user = viewer(info)
         return _conversation(user, services.stock_room_join(user=user, symbol=symbol).pk)
 
-    @strawberry.mutation(description="Send a message; the same clientMessageId returns the first one (replayed).")
+    @strawberry.mutation(
+        description="Send a message; the same clientMessageId returns the first one (replayed). "
+        "replyTo: a message of the same conversation that this one answers."
+    )
     def send_message(
         self,
         info: Info,
@@ -279,6 +313,7 @@ class ChatMutation:
         body: str,
         client_message_id: str | None = None,
         attachment_ids: list[strawberry.ID] | None = None,
+        reply_to: strawberry.ID | None = None,
     ) -> Message:
         user = viewer(info)
         sent = services.message_submit(
@@ -289,6 +324,7 @@ class ChatMutation:
             attachment_ids=None
             if attachment_ids is None
             else [require_id(a, name="attachmentIds") for a in attachment_ids],
+            reply_to=None if reply_to is None else str(reply_to),
         )
         data = selectors.messages_data(viewer=user, messages=[sent.message])[0]
         return Message.from_data(data, replayed=sent.replayed)

@@ -112,6 +112,13 @@ class Message(models.Model):
     # Counts and first names per reaction, rewritten by chat.reactions under this row's lock from
     # the Reaction rows: a page of messages reads its reactions with no query of its own.
     reaction_summary = models.JSONField(default=list, blank=True, editable=False)
+    # --- replies and mentions ---
+    # The message this one answers, in the same conversation (chat.services checks it).
+    reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The members named with @username, as [{"id": .., "username": ..}] when the body was written:
+    # what readers highlight, read with the message at no extra query. ``Mention`` rows (the
+    # same people) are what unread counts are made from.
+    mentions = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -234,3 +241,17 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} by {self.user_id} on {self.message_id}"
+
+
+class Mention(models.Model):
+    """A member named with ``@username`` in a message; written with the message by chat.services."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mention_rows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_mentions")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="chat_mention_unique")]
+        indexes = [models.Index(fields=["user", "message"], name="chat_mention_user")]
+
+    def __str__(self) -> str:
+        return f"@{self.user_id} in #{self.message_id}"

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from chat.attachment_data import attachments_of, prefetch_attachments
-from chat.models import Conversation, ConversationKind, Membership, Message
+from chat.models import Conversation, ConversationKind, Membership, Mention, Message
 from core.errors import NotFound
 from trading.selectors import stocks_visible
 
@@ -33,6 +33,11 @@ UNREAD_COUNT_CAP = 100
 
 # "$ACME" or "$BRK.B"; a trailing dot is punctuation, not part of the symbol.
 SYMBOL_MENTION = re.compile(r"(?<![\w$])\$([A-Z][A-Z0-9.]{0,9})")
+# "@bob" or "@ann.lee" (a username's characters: letters, digits, _ . @ + -); a trailing dot is
+# punctuation. static/js/chat.js highlights by the same rule.
+USER_MENTION = re.compile(r"(?<![\w.@+-])@([\w.@+-]{1,150})")
+# A reply quotes this much of the message it answers.
+REPLY_EXCERPT_LENGTH = 140
 
 
 def conversation_not_found(conversation_id: object = None) -> NotFound:
@@ -142,6 +147,8 @@ def message_data(message: Message, *, visible: set[str]) -> dict[str, Any]:
         "deleted": message.deleted_at is not None,
         "attachments": attachments_of(message),
         "reactions": reactions_data(message),
+        "reply_to": reply_data(message),
+        "mentions": list(message.mentions or []),
     }
 
 
@@ -150,6 +157,45 @@ def reactions_data(message: Message) -> list[dict[str, Any]]:
     if message.deleted_at is not None:
         return []
     return list(message.reaction_summary or [])
+
+
+# --- replies and mentions ---------------------------------------------------------------------
+
+
+def with_replies(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Messages with their authors and the message each answers, in the one query."""
+    return messages.select_related("author", "reply_to", "reply_to__author")
+
+
+def reply_excerpt(body: str) -> str:
+    text = " ".join(body.split())
+    return text if len(text) <= REPLY_EXCERPT_LENGTH else text[: REPLY_EXCERPT_LENGTH - 1].rstrip() + "…"
+
+
+def reply_data(message: Message) -> dict[str, Any] | None:
+    """What a reply shows of the message it answers (as that message is now: edited or deleted)."""
+    if message.reply_to_id is None:
+        return None
+    quoted = message.reply_to
+    if quoted is None:
+        return None
+    author = quoted.author
+    return {
+        "id": quoted.pk,
+        "author": None if author is None else {"id": author.pk, "username": author.get_username()},
+        "excerpt": reply_excerpt(quoted.body),
+        "deleted": quoted.deleted_at is not None,
+    }
+
+
+def _unread_mentions(*, viewer, conversation_id, last_read_message_id) -> QuerySet[Mention]:
+    """Mentions of the viewer in unread messages (after the read marker, not deleted)."""
+    return Mention.objects.filter(
+        user=viewer,
+        message__conversation_id=conversation_id,
+        message_id__gt=last_read_message_id,
+        message__deleted_at__isnull=True,
+    ).order_by()
 
 
 def messages_data(*, viewer, messages: list[Message]) -> list[dict[str, Any]]:
@@ -193,7 +239,7 @@ def message_history(
     """
     membership = membership_get(viewer=viewer, conversation_id=conversation_id)
     limit = max(1, min(limit, MAX_PAGE))
-    messages = Message.objects.filter(conversation_id=membership.conversation_id).select_related("author")
+    messages = with_replies(Message.objects.filter(conversation_id=membership.conversation_id))
     if after is not None:
         rows = list(messages.filter(id__gt=after).order_by("id")[: limit + 1])
         more = len(rows) > limit
@@ -213,11 +259,7 @@ def message_get(*, viewer, message_id: object) -> Message:
     pk = _as_id(message_id)
     message = None
     if pk is not None and viewer is not None and viewer.is_authenticated:
-        message = (
-            Message.objects.select_related("author")
-            .filter(pk=pk, conversation__in=member_conversations(viewer))
-            .first()
-        )
+        message = with_replies(Message.objects.filter(pk=pk, conversation__in=member_conversations(viewer))).first()
     if message is None:
         raise NotFound("No such message.", code=MESSAGE_NOT_FOUND)
     return message
@@ -249,6 +291,7 @@ class ConversationSummary:
     last_message: dict[str, Any] | None
     unread_count: int
     members: list[dict[str, Any]]
+    mention_count: int = 0
 
 
 def conversation_list(*, viewer, conversation_id: int | None = None) -> list[ConversationSummary]:
@@ -262,6 +305,11 @@ def conversation_list(*, viewer, conversation_id: int | None = None) -> list[Con
         conversation_id=OuterRef("conversation_id"),
         last_read_message_id=OuterRef("last_read_message_id"),
     ).values("id")[:UNREAD_COUNT_CAP]
+    mentions = _unread_mentions(
+        viewer=viewer,
+        conversation_id=OuterRef("conversation_id"),
+        last_read_message_id=OuterRef("last_read_message_id"),
+    ).values("id")[:UNREAD_COUNT_CAP]
     mine = memberships_of(viewer)
     if conversation_id is not None:
         mine = mine.filter(conversation_id=conversation_id)
@@ -269,11 +317,12 @@ def conversation_list(*, viewer, conversation_id: int | None = None) -> list[Con
         mine.select_related("conversation", "conversation__stock").annotate(
             last_message_id=Subquery(last_id),
             unread_count=CappedCount(unread),
+            mention_count=CappedCount(mentions),
         )
     )
     memberships.sort(key=lambda m: (m.last_message_id or 0, m.conversation_id), reverse=True)
     last_ids = [m.last_message_id for m in memberships if m.last_message_id]
-    last_messages = Message.objects.filter(id__in=last_ids).select_related("author")
+    last_messages = with_replies(Message.objects.filter(id__in=last_ids))
     last_data = {data["id"]: data for data in messages_data(viewer=viewer, messages=list(last_messages))}
     # Direct and group conversations list their members; a stock room may be large.
     small = [m.conversation_id for m in memberships if m.conversation.kind != ConversationKind.STOCK]
@@ -287,6 +336,7 @@ def conversation_list(*, viewer, conversation_id: int | None = None) -> list[Con
             last_message=last_data.get(m.last_message_id),
             unread_count=m.unread_count,
             members=members.get(m.conversation_id, []),
+            mention_count=m.mention_count,
         )
         for m in memberships
     ]
@@ -309,6 +359,7 @@ def conversation_summary_data(summary: ConversationSummary) -> dict[str, Any]:
         "muted": membership.muted,
         "last_read_message_id": membership.last_read_message_id,
         "unread_count": summary.unread_count,
+        "mention_count": summary.mention_count,
         "last_message": summary.last_message,
         "members": summary.members,
     }
@@ -343,9 +394,8 @@ def message_search(*, viewer, query: str) -> QuerySet[Message]:
     the same expression. Other databases: a case-insensitive substring match.
     """
     query = (query or "").strip()[:MAX_SEARCH_LENGTH]
-    messages = Message.objects.filter(
-        conversation__in=member_conversations(viewer), deleted_at__isnull=True
-    ).select_related("author")
+    mine = Message.objects.filter(conversation__in=member_conversations(viewer), deleted_at__isnull=True)
+    messages = with_replies(mine)
     if not query:
         return messages.none()
     return matching(messages, query).order_by("-id")

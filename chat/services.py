@@ -15,6 +15,7 @@ from typing import Any, Required, TypedDict, Unpack
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chat import attachments, events
@@ -26,17 +27,21 @@ from chat.models import (
     ConversationKind,
     MemberRole,
     Membership,
+    Mention,
     Message,
 )
 from chat.selectors import (
+    USER_MENTION,
     conversation_not_found,
     member_data,
     memberships_of,
     message_broadcast_data,
     message_get,
+    with_replies,
 )
 from core import ratelimit
 from core.errors import NotFound, ServiceError
+from core.inputs import parse_id
 from core.money import price_text
 from trading.models import Fill
 from trading.selectors import POSITION_NOT_FOUND, position_get, stock_get
@@ -53,6 +58,7 @@ ALREADY_MEMBER = "already_member"
 CANNOT_REMOVE_SELF = "cannot_remove_self"
 NOT_ALLOWED_HERE = "not_allowed_here"
 MESSAGE_DELETED = "message_deleted"
+INVALID_REPLY_TO = "invalid_reply_to"
 
 GROUP_TITLE_REQUIRED = f"A group needs a title of 1 to {MAX_TITLE_LENGTH} characters."
 MAX_GROUP_MEMBERS = 200
@@ -292,6 +298,51 @@ def _check_rate(user) -> None:
         )
 
 
+# --- replies and mentions ---------------------------------------------------------------------
+
+# Names looked up per message: a body of 4,000 characters could name hundreds.
+MAX_MENTIONS = 50
+
+
+def _reply_target(conversation: Conversation, reply_to: object) -> Message | None:
+    """The message ``reply_to`` names, in ``conversation`` (caller has checked membership, so a
+    non-member hears conversation_not_found first). Any other id, another conversation's
+    included, is the same 400: a reply cannot probe for messages elsewhere."""
+    if reply_to is None:
+        return None
+    pk = parse_id(reply_to) if isinstance(reply_to, int | str) else None
+    target = None
+    if pk is not None:
+        target = Message.objects.select_related("author").filter(pk=pk, conversation_id=conversation.pk).first()
+    if target is None:
+        raise ServiceError(INVALID_REPLY_TO, "reply_to must be the id of a message in this conversation.")
+    return target
+
+
+def _mentioned_members(conversation_id: int, body: str, *, author) -> list:
+    """The members (other than the author) that ``body`` names with ``@username``; usernames
+    are unique whatever their case, so a mention matches whatever case it is typed in."""
+    names = list(dict.fromkeys(name.rstrip(".").lower() for name in USER_MENTION.findall(body)))[:MAX_MENTIONS]
+    names = [name for name in names if name]
+    if not names:
+        return []
+    User = get_user_model()
+    field = User.USERNAME_FIELD
+    lookup = Q()
+    for name in names:
+        lookup |= Q(**{f"{field}__iexact": name})
+    members = Membership.objects.filter(conversation_id=conversation_id).values("user_id")
+    people = User.objects.filter(lookup, pk__in=members).exclude(pk=author.pk).order_by("pk")
+    return list(people)
+
+
+def _write_mentions(message: Message, people: list) -> None:
+    """Store who ``message`` mentions: the list readers highlight and the rows counts read."""
+    message.mentions = [{"id": person.pk, "username": person.get_username()} for person in people]
+    Mention.objects.filter(message=message).exclude(user__in=people).delete()
+    Mention.objects.bulk_create([Mention(message=message, user=person) for person in people], ignore_conflicts=True)
+
+
 @dataclass(frozen=True)
 class Sent:
     """What ``message_submit`` did: the message, and whether its client_message_id named one sent before."""
@@ -308,6 +359,7 @@ class MessageFields(TypedDict, total=False):
     client_message_id: str | None
     payload: dict[str, Any] | None
     attachment_ids: object
+    reply_to: object
 
 
 def message_send(*, user, **fields: Unpack[MessageFields]) -> Message:
@@ -323,6 +375,7 @@ def message_submit(
     client_message_id: str | None = None,
     payload: dict[str, Any] | None = None,
     attachment_ids: object = None,
+    reply_to: object = None,
 ) -> Sent:
     """Save a message and send it to the members on commit.
 
@@ -331,6 +384,8 @@ def message_submit(
 
     With a ``client_message_id`` already used by the user in this conversation, the saved
     message comes back unchanged (``Sent.replayed`` is True) and nothing is sent again.
+    ``reply_to``: the id of a message of the same conversation that this one answers.
+    ``@username`` of a member in the body mentions them (``Message.mentions``).
     """
     attachment_ids = attachments.clean_attachment_ids(attachment_ids)
     if attachment_ids and payload is None:
@@ -344,6 +399,7 @@ def message_submit(
                 existing = _existing(user, mine.conversation_id, client_message_id)
                 if existing is not None:
                     return Sent(existing, replayed=True)
+            reply = _reply_target(mine.conversation, reply_to)
             _check_rate(user)
             conversation = mine.conversation
             conversation.last_seq += 1
@@ -355,9 +411,14 @@ def message_submit(
                 body=body,
                 payload=payload,
                 client_message_id=client_message_id,
+                reply_to=reply,
             )
             message.author = user
             attachments.attachments_attach(user=user, message=message, attachment_ids=attachment_ids)
+            people = _mentioned_members(conversation.pk, body, author=user)
+            if people:
+                _write_mentions(message, people)
+                message.save(update_fields=["mentions"])
             # The author has read their own message.
             Membership.objects.filter(pk=mine.pk).update(last_read_message_id=message.pk)
             events.message_changed(events.MESSAGE_CREATED, message_broadcast_data(message))
@@ -374,7 +435,7 @@ def message_submit(
 
 def _existing(user, conversation_id: object, client_message_id: str) -> Message | None:
     return (
-        Message.objects.select_related("author")
+        with_replies(Message.objects)
         .filter(author=user, conversation_id=conversation_id, client_message_id=client_message_id)
         .first()
     )
@@ -454,7 +515,8 @@ def message_edit(*, user, message_id: object, body: str) -> Message:
     message = _own_message_for_update(user=user, message_id=message_id)
     message.body = _clean_body(body, allow_empty=message.payload is not None)
     message.edited_at = timezone.now()
-    message.save(update_fields=["body", "edited_at"])
+    _write_mentions(message, _mentioned_members(message.conversation_id, message.body, author=user))
+    message.save(update_fields=["body", "edited_at", "mentions"])
     events.message_changed(events.MESSAGE_EDITED, message_broadcast_data(message))
     return message
 
@@ -475,7 +537,8 @@ def message_delete(*, user, message_id: object, moderate: bool = False) -> Messa
     message.body = ""
     message.payload = None
     message.deleted_at = timezone.now()
-    message.save(update_fields=["body", "payload", "deleted_at"])
+    _write_mentions(message, [])
+    message.save(update_fields=["body", "payload", "deleted_at", "mentions"])
     events.message_changed(events.MESSAGE_DELETED, message_broadcast_data(message))
     return message
 

@@ -52,12 +52,20 @@ def _render(
     draft: str = "",
     status: int = 200,
     forms: dict | None = None,
+    read_marker: int | None = None,
 ):
     """The chat page; ``forms`` brings a refused new-conversation form back as it was typed.
 
     Raises ``NotFound`` for a conversation the viewer is not in (the views show the 404 page)."""
     listing = _listing(request.user)
-    context: dict = {"nav": "chat", "conversations": listing, "current": None, "draft": draft, **(forms or {})}
+    context: dict = {
+        "nav": "chat",
+        "conversations": listing,
+        "current": None,
+        "draft": draft,
+        "read_marker": read_marker,
+        **(forms or {}),
+    }
     if conversation_id is not None:
         summary = selectors.conversation_summary(viewer=request.user, conversation_id=conversation_id)
         context.update(pane_context(request.user, conversation_id, before=_older_than(request)))
@@ -96,12 +104,17 @@ def chat_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @service_errors
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    read_marker = None
     if _older_than(request) is None:
+        # Where the reader had read up to: the page draws its "new messages" line there.
+        read_marker = selectors.membership_get(
+            viewer=request.user, conversation_id=conversation_id
+        ).last_read_message_id
         newest = selectors.message_history(viewer=request.user, conversation_id=conversation_id, limit=1).messages
         if newest:
             # Showing the newest page marks the conversation read, as it is then on screen.
             services.conversation_mark_read(user=request.user, conversation_id=conversation_id, message_id=newest[0].pk)
-    return _render(request, conversation_id=conversation_id)
+    return _render(request, conversation_id=conversation_id, read_marker=read_marker)
 
 
 @login_required

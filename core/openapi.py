@@ -37,6 +37,7 @@ API_ERRORS: dict[int, tuple[str, ...]] = {
         "image_too_large",
         "upload_missing",
         "unknown_reaction",
+        "invalid_reply_to",
     ),
     401: (
         "not_authenticated",

@@ -206,6 +206,8 @@ def test_send_saves_first_and_announces_on_commit(world, sent):
                     "deleted": False,
                     "attachments": [],
                     "reactions": [],
+                    "reply_to": None,
+                    "mentions": [],
                 },
             },
         }

@@ -70,7 +70,9 @@ if (list) {
 
   function draw(item, reactions) {
     if (reactions) item.dataset.reactions = JSON.stringify(reactions);
-    let bar = item.querySelector(":scope > .reactions");
+    // Under the message's text (chat.js and the page put it in .message-main), else on the item.
+    const host = item.querySelector(":scope > .message-main") || item;
+    let bar = host.querySelector(":scope > .reactions");
     // The server's page puts the data on its bar; chat.js on the item. A deleted message has neither.
     if (!("reactions" in item.dataset) && bar && "reactions" in bar.dataset) item.dataset.reactions = bar.dataset.reactions;
     if (!("reactions" in item.dataset)) {
@@ -80,7 +82,7 @@ if (list) {
     if (!bar) {
       bar = document.createElement("div");
       bar.className = "reactions";
-      item.append(bar);
+      host.append(bar);
     }
     const buttons = reactionsOf(item).map((reaction) => {
       const mine = (reaction.users || []).some((u) => u.id === myId);

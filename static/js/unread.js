@@ -42,6 +42,30 @@ if (list) {
     badge.replaceChildren(capped >= cap ? `${cap - 1}+` : String(capped), hidden);
   }
 
+  // Unread messages that mention the user: a badge of their own ("@2"), before the unread count.
+  function setMentions(id, count) {
+    const item = itemOf(id);
+    if (!item || id === openId) return;
+    let badge = item.querySelector("[data-mentions]");
+    if (!count) {
+      badge?.remove();
+      return;
+    }
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "badge badge-mention";
+      const slot = item.querySelector("[data-badge-slot]") || item;
+      slot.insertBefore(badge, slot.querySelector("[data-unread]"));
+    }
+    const capped = Math.min(count, cap);
+    badge.dataset.mentions = String(capped);
+    const hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = " mentioning you";
+    badge.replaceChildren(`@${capped >= cap ? `${cap - 1}+` : capped}`, hidden);
+  }
+  const mentionsMe = (message) => (message.mentions || []).some((person) => person.id === myId);
+
   const seen = new Set();
   socket.on("chat.message.created", ({ message }) => {
     const id = message.conversation_id;
@@ -55,16 +79,23 @@ if (list) {
     if (snippet) snippet.textContent = `${message.author ? message.author.username : ""}: ${message.body}`;
     if (message.author && message.author.id === myId) return;
     setUnread(id, Number(item.querySelector("[data-unread]")?.dataset.unread || 0) + 1);
+    if (mentionsMe(message)) setMentions(id, Number(item.querySelector("[data-mentions]")?.dataset.mentions || 0) + 1);
   });
 
-  socket.on("chat.read.updated", ({ conversation_id: id }) => setUnread(id, 0));
+  socket.on("chat.read.updated", ({ conversation_id: id }) => {
+    setUnread(id, 0);
+    setMentions(id, 0);
+  });
   socket.on("chat.conversation.removed", ({ conversation_id: id }) => itemOf(id)?.remove());
 
   async function recount() {
     try {
       const response = await fetch("/api/v1/conversations", { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (!response.ok) return;
-      for (const conversation of await response.json()) setUnread(conversation.id, conversation.unread_count);
+      for (const conversation of await response.json()) {
+        setUnread(conversation.id, conversation.unread_count);
+        setMentions(conversation.id, conversation.mention_count);
+      }
     } catch {
       // The next reconnect recounts.
     }
