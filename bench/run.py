@@ -8,8 +8,8 @@ the same run; writes ``bench/results/REPORT.md`` (and ``results.json``).
 Starts a throwaway PostgreSQL and Redis, seeds them, and runs each server under
 test (daphne, uvicorn, the bare relay, the feed worker) in its own process, pinned to
 another core than the load generators (bench/loadgen.py). Every server-side figure is
-measured under each web server (``--servers``); targets are judged for daphne, the
-default server, and the other server's figures are shown against the same baselines.
+measured under each web server (``--servers``); targets are judged for the image's default
+server (docker/entrypoint.sh), and the other server's figures are shown against the same baselines.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -30,8 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import harness
 
 RESULTS = harness.ROOT / "bench" / "results"
-DEFAULT_SERVER = "daphne"
-SERVERS = ("daphne", "uvicorn")
+SERVERS = ("uvicorn", "daphne")
+
+
+def image_default_server() -> str:
+    """The web server the Docker image runs when STOCKCHAT_WEB_SERVER is unset: the report judges that one."""
+    entrypoint = (harness.ROOT / "docker" / "entrypoint.sh").read_text()
+    return re.search(r"STOCKCHAT_WEB_SERVER:-(\w+)", entrypoint).group(1)
+
+
+DEFAULT_SERVER = image_default_server()
 
 
 def judged_server(args) -> str:

@@ -1,6 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
-daphne serves this (``daphne stockchat.asgi:application``); uvicorn works too.
+uvicorn serves this in the image (docker/entrypoint.sh); daphne does on ``make run`` and may in the image too.
 """
 
 import os
