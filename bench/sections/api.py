@@ -1,0 +1,86 @@
+"""API requests/s: read endpoints against a constant view on the same server, and that view under gunicorn (WSGI)."""
+
+from __future__ import annotations
+
+from bench import harness
+from bench.common import (
+    api_tokens,
+    bench_users,
+    configuration_key,
+    configuration_label,
+    http_figures,
+    judged_server,
+    processes_note,
+    ratio,
+    verdict,
+    web_configurations,
+)
+
+
+def api_section(stack: harness.Stack, args) -> dict:
+    users, _ = bench_users(1)
+    token = api_tokens(users)[0]
+    seed_positions(users[0])
+    auth = {"Authorization": f"Bearer {token}"}
+    endpoints = {
+        "constant": "/bench/constant",
+        "portfolio": "/api/v1/account/portfolio/history",
+        "bars": "/api/v1/assets/ACME/bars",
+    }
+    figures = {}
+    for server_name, processes in web_configurations(args):
+        server = harness.start_server(server_name, stack.env, "bench.asgi:application", processes)
+        rows = {}
+        try:
+            for name, path in endpoints.items():
+                rows[name] = http_figures(server, [{"path": path, "headers": auth}], args)
+        finally:
+            server.stop()
+        figures[configuration_key(server_name, processes)] = rows
+    return figures
+
+
+def seed_positions(user) -> None:
+    """A few filled orders, so the portfolio history has positions to value."""
+    from trading.services import order_place
+
+    for symbol in ("ACME", "BRCK", "CLDW"):
+        order_place(user=user, symbol=symbol, side="buy", quantity=10)
+    harness.close_db()
+
+
+def api_report(figures: dict, args) -> list[str]:
+    judged = judged_server(args)
+    base = figures[judged]["constant"]
+    lines = [
+        "## API requests/s",
+        "",
+        f"{args.clients} keep-alive clients for {args.http_seconds:g} s after a 2 s warm-up, each request "
+        "authenticated with a personal API token. The three URLs are served by the same server "
+        "(`bench/asgi.py`: the app plus the baseline view, a plain Django view returning a constant JSON object, "
+        f"through the app's whole middleware stack), under each web server. Every row is against one baseline: "
+        f"the constant view on {judged} with one process. Median of {base['runs']} runs.{processes_note(args)}",
+        "",
+        "| endpoint | server | requests/s (2xx) | vs baseline | p50 ms | p99 ms | statuses |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    outcome = {}
+    for name, path in (
+        ("constant", "`/bench/constant` (baseline)"),
+        ("portfolio", "`/api/v1/account/portfolio/history`"),
+        ("bars", "`/api/v1/assets/ACME/bars`"),
+    ):
+        for server, processes in web_configurations(args):
+            row = figures[configuration_key(server, processes)][name]
+            if name != "constant" and processes == 1:
+                outcome[server] = outcome.get(server, True) and row["ok_per_s"] >= 0.6 * base["ok_per_s"]
+            lines.append(
+                f"| {path} | {configuration_label(server, processes, args)} | {row['ok_per_s']:,.0f} "
+                f"| {ratio(row['ok_per_s'], base['ok_per_s'])} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} "
+                f"| {row['statuses']} |"
+            )
+    others = "".join(
+        f"; {server} would have {'met' if met else 'missed'} it" for server, met in outcome.items() if server != judged
+    )
+    lines += ["", f"Target: at least 0.6x the baseline: {verdict(outcome[judged])} for {judged}{others}.", ""]
+    return lines
