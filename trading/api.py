@@ -21,6 +21,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from core.api import (
     DecimalStringField,
+    FieldsBuiltOnce,
     NewestFirstPagination,
     OldestFirstPagination,
     StrictInputSerializer,
@@ -82,7 +83,7 @@ def _quote_of(stock: Stock) -> Quote | None:
     return getattr(stock, "quote", None)
 
 
-class QuoteSerializer(serializers.ModelSerializer):
+class QuoteSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     symbol = serializers.CharField(source="stock.symbol")
     change = serializers.DecimalField(max_digits=14, decimal_places=4)
     change_percent = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -92,7 +93,7 @@ class QuoteSerializer(serializers.ModelSerializer):
         fields = ["symbol", "price", "previous_close", "change", "change_percent", "updated_at"]
 
 
-class StockSerializer(serializers.ModelSerializer):
+class StockSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     name = serializers.CharField(source="company.name")
     sector = serializers.CharField(source="company.sector")
     price = serializers.SerializerMethodField()
@@ -125,7 +126,7 @@ class BarSerializer(serializers.ModelSerializer):
         fields = ["start", "open", "high", "low", "close", "volume"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     symbol = serializers.CharField(source="stock.symbol")
 
     class Meta:
@@ -163,7 +164,7 @@ class OrderCreateSerializer(StrictInputSerializer):
     client_order_id = serializers.CharField(max_length=64, required=False, allow_blank=False)
 
 
-class PositionSerializer(serializers.ModelSerializer):
+class PositionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     symbol = serializers.CharField(source="stock.symbol")
     available = serializers.SerializerMethodField()
     cost_basis = serializers.SerializerMethodField()
@@ -221,7 +222,7 @@ class PositionSerializer(serializers.ModelSerializer):
         return None if value.day_change is None else str(value.previous_value)
 
 
-class FillBriefSerializer(serializers.Serializer):
+class FillBriefSerializer(FieldsBuiltOnce, serializers.Serializer):
     id = serializers.IntegerField()
     order_id = serializers.IntegerField()
     symbol = serializers.CharField(source="stock.symbol")
@@ -231,7 +232,7 @@ class FillBriefSerializer(serializers.Serializer):
     realized_pnl = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     fill = FillBriefSerializer(allow_null=True)
 
     class Meta:
@@ -239,7 +240,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "amount", "balance_after", "memo", "created_at", "fill"]
 
 
-class AccountSerializer(serializers.Serializer):
+class AccountSerializer(FieldsBuiltOnce, serializers.Serializer):
     id = serializers.IntegerField()
     currency = serializers.CharField()
     cash = serializers.DecimalField(max_digits=18, decimal_places=2)
@@ -253,7 +254,7 @@ class AccountSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class PortfolioPointSerializer(serializers.Serializer):
+class PortfolioPointSerializer(FieldsBuiltOnce, serializers.Serializer):
     day = serializers.DateField()
     cash = serializers.DecimalField(max_digits=18, decimal_places=2)
     equity = serializers.DecimalField(max_digits=18, decimal_places=2)
