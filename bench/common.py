@@ -107,7 +107,10 @@ def configuration_label(server: str, processes: int, args) -> str:
     return f"{server}, {processes} processes"
 
 
-def http_figures(server: harness.Server, requests: list[dict], args) -> dict:
+def http_figures(server: harness.Server, requests: list[dict], args, stack: harness.Stack | None = None) -> dict:
+    """Throughput and latency under ``args.clients`` clients (median of ``args.http_runs``), with the
+    CPU each answered request cost the server, PostgreSQL and Redis (from /proc, over the whole run),
+    then the latency of one client alone (no queueing: what a single request costs end to end)."""
     config = {
         "mode": "http",
         "host": "127.0.0.1",
@@ -116,7 +119,33 @@ def http_figures(server: harness.Server, requests: list[dict], args) -> dict:
         "seconds": args.http_seconds,
         "requests": requests,
     }
-    return repeat(args.http_runs, lambda: harness.run_loadgen(config))
+    processes = {"server": server.process.pid}
+    if stack is not None:
+        processes.update(postgres=harness.postgres_pid(stack.postgres), redis=stack.redis.process.pid)
+
+    def measured() -> dict:
+        before = {name: harness.tree_cpu_seconds(pid) for name, pid in processes.items()}
+        figures = harness.run_loadgen(config)
+        for name, pid in processes.items():
+            spent = harness.tree_cpu_seconds(pid) - before[name]
+            figures[f"{name}_cpu_ms"] = spent * 1000 / max(figures["answered"], 1)
+        return figures
+
+    figures = repeat(args.http_runs, measured)
+    single = harness.run_loadgen({**config, "clients": 1, "seconds": min(2.0, args.http_seconds), "warmup_seconds": 1})
+    figures["single_p50_ms"] = single["p50_ms"]
+    return figures
+
+
+def cpu_cells(row: dict) -> str:
+    """The table cells ``http_figures`` adds: one client's p50, and CPU ms per request by process."""
+    if "single_p50_ms" not in row:
+        return "| n/a | n/a | n/a | n/a |"
+    cpu = [f"{row[key]:.2f}" if key in row else "n/a" for key in ("server_cpu_ms", "postgres_cpu_ms", "redis_cpu_ms")]
+    return f"| {row['single_p50_ms']:.1f} | " + " | ".join(cpu) + " |"
+
+
+CPU_COLUMNS = "1 client p50 ms | CPU ms/request: server | PostgreSQL | Redis |"
 
 
 def processes_note(args) -> str:

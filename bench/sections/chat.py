@@ -28,6 +28,10 @@ def seed_conversation(members: int):
     return conversation.pk, cookies[0], cookies[1:]
 
 
+# Issue 18's target for the default server.
+CHAT_P99_TARGET = 1.5
+
+
 def chat_section(stack: harness.Stack, args) -> dict:
     conversation_id, sender_cookie, cookies = seed_conversation(args.members)
     base = {
@@ -66,7 +70,7 @@ def chat_report(figures: dict, args) -> list[str]:
     relay, tutorial = figures["relay"], figures["tutorial"]
 
     def met(row: dict) -> bool:
-        return row["p99_ms"] <= 2 * relay["p99_ms"] and row["delivered_pct"] == 100.0 and row["gaps"] == 0
+        return row["p99_ms"] <= CHAT_P99_TARGET * relay["p99_ms"] and row["delivered_pct"] == 100.0 and row["gaps"] == 0
 
     judged = judged_server(args)
     ours = figures[judged]
@@ -94,7 +98,7 @@ def chat_report(figures: dict, args) -> list[str]:
         )
     lines += [
         "",
-        f"Target: p99 ≤ 2x baseline, 100% delivered, no gaps: {verdict(met(ours))} for {judged} "
+        f"Target: p99 ≤ {CHAT_P99_TARGET}x baseline, 100% delivered, no gaps: {verdict(met(ours))} for {judged} "
         f"(p99 {ratio(ours['p99_ms'], relay['p99_ms'])}){others_note(figures, args, met, 'p99_ms', relay['p99_ms'])}.",
         "",
     ]

@@ -12,6 +12,9 @@ from bench.common import (
     verdict,
 )
 
+# Issue 18's target: what a socket may cost while nothing happens on it.
+IDLE_CPU_TARGET_US = 1.0
+
 
 def idle_section(stack: harness.Stack, args) -> dict:
     _, cookies = bench_users(200)
@@ -48,7 +51,7 @@ def idle_report(figures: dict, args) -> list[str]:
         return row["kib_per_socket"] <= 2 * relay["kib_per_socket"]
 
     def cpu_met(row: dict) -> bool:
-        return row["cpu_us_per_socket_second"] <= 2 * max(relay["cpu_us_per_socket_second"], 0.01)
+        return row["cpu_us_per_socket_second"] <= max(IDLE_CPU_TARGET_US, 2 * relay["cpu_us_per_socket_second"])
 
     def met(row: dict) -> bool:
         return memory_met(row) and cpu_met(row) and row["alive_at_end"] == row["sockets"]
@@ -85,11 +88,12 @@ def idle_report(figures: dict, args) -> list[str]:
     if relay["cpu_us_per_socket_second"] == 0:
         cpu_note = (
             f" The relay used no measurable CPU while idle (under one 10 ms clock tick in {args.idle_seconds:g} s), "
-            "so there is no ratio; any idle work counts as a miss."
+            "so there is no ratio."
         )
     lines += [
         "",
-        f"Target: CPU and memory at most 2x the baseline: {verdict(met(ours))} for {judged} (memory "
+        f"Target: memory at most 2x the baseline, CPU at most {IDLE_CPU_TARGET_US:g} µs per socket·s: "
+        f"{verdict(met(ours))} for {judged} (memory "
         f"{verdict(memory_met(ours))}, CPU {verdict(cpu_met(ours))}){others}.{cpu_note}",
         "",
     ]

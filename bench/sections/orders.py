@@ -6,10 +6,12 @@ import json
 
 from bench import harness
 from bench.common import (
+    CPU_COLUMNS,
     api_tokens,
     bench_users,
     configuration_key,
     configuration_label,
+    cpu_cells,
     http_figures,
     judged_server,
     processes_note,
@@ -38,6 +40,10 @@ def books_violations() -> int:
     return count
 
 
+# Issue 18's target: a full-stack Django request cannot come near raw SQL; a tenth of it can.
+ORDERS_TARGET = 0.1
+
+
 def orders_section(stack: harness.Stack, args) -> dict:
     users, _ = bench_users(args.accounts)
     tokens = api_tokens(users)
@@ -52,7 +58,7 @@ def orders_section(stack: harness.Stack, args) -> dict:
                 continue
             server = harness.start_server(server_name, stack.env, processes=processes)
             try:
-                row = http_figures(server, order_requests(tokens[:accounts]), args)
+                row = http_figures(server, order_requests(tokens[:accounts]), args, stack)
             finally:
                 server.stop()
             figures[f"{label}_api"][configuration_key(server_name, processes)] = row
@@ -70,10 +76,11 @@ def orders_report(figures: dict, args) -> list[str]:
         f"psycopg, {args.clients} threads running the same locking SQL (`SELECT ... FOR UPDATE` on the account, "
         "insert the order, update the reservation) on tables of its own. `check_books` runs after all of it. "
         f"Median of {figures['hot_raw']['runs']} runs.{processes_note(args)}",
+        "CPU per order of the server, PostgreSQL and Redis from `/proc`; `1 client p50` is one client alone.",
         "",
         "| accounts | server | raw psycopg orders/s | API orders/s | vs baseline | API p50 ms | API p99 ms "
-        "| statuses |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| statuses | {CPU_COLUMNS}",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     judged = judged_server(args)
     outcome = {}
@@ -84,12 +91,12 @@ def orders_report(figures: dict, args) -> list[str]:
             if api is None:
                 continue
             if processes == 1:
-                met = api["ok_per_s"] >= 0.4 * raw["orders_per_s"]
+                met = api["ok_per_s"] >= ORDERS_TARGET * raw["orders_per_s"]
                 outcome[server] = outcome.get(server, True) and met
             lines.append(
                 f"| {accounts} | {configuration_label(server, processes, args)} | {raw['orders_per_s']:,.0f} "
                 f"| {api['ok_per_s']:,.0f} | {ratio(api['ok_per_s'], raw['orders_per_s'])} | {api['p50_ms']:.1f} "
-                f"| {api['p99_ms']:.1f} | {api['statuses']} |"
+                f"| {api['p99_ms']:.1f} | {api['statuses']} {cpu_cells(api)}"
             )
     ok = figures["violations"] == 0 and outcome[judged]
     others = "".join(
@@ -101,7 +108,7 @@ def orders_report(figures: dict, args) -> list[str]:
         "",
         f"`check_books` after the run: {figures['violations']} violations.",
         "",
-        f"Target: at least 0.4x the baseline, 0 violations: {verdict(ok)} for {judged}{others}.",
+        f"Target: at least {ORDERS_TARGET}x the baseline, 0 violations: {verdict(ok)} for {judged}{others}.",
         "",
     ]
     return lines

@@ -13,6 +13,10 @@ from bench.common import (
     verdict,
 )
 
+# Issue 18's targets: every offered tick delivered (1.0x, less the relay's own jitter), p99 at most 2x.
+PRICE_THROUGHPUT_TARGET = 0.98
+PRICE_P99_TARGET = 2
+
 
 def prices_section(stack: harness.Stack, args) -> dict:
     _, cookies = bench_users(min(args.subscribers, 200))
@@ -68,8 +72,8 @@ def prices_report(figures: dict, args) -> list[str]:
     expected = figures["ticks_per_s"] * args.subscribers
 
     def met(row: dict) -> bool:
-        fast_enough = row["deliveries_per_s"] >= 0.5 * relay["deliveries_per_s"]
-        return fast_enough and row["p99_age_ms"] <= 3 * relay["p99_age_ms"]
+        fast_enough = row["deliveries_per_s"] >= PRICE_THROUGHPUT_TARGET * relay["deliveries_per_s"]
+        return fast_enough and row["p99_age_ms"] <= PRICE_P99_TARGET * relay["p99_age_ms"]
 
     lines = [
         "## Price fan-out",
@@ -99,7 +103,8 @@ def prices_report(figures: dict, args) -> list[str]:
         )
     lines += [
         "",
-        f"Target: at least 0.5x the baseline's deliveries/s and p99 at most 3x: {verdict(met(ours))} for {judged} "
+        f"Target: the baseline's deliveries/s (at least {PRICE_THROUGHPUT_TARGET}x) and p99 at most "
+        f"{PRICE_P99_TARGET}x: {verdict(met(ours))} for {judged} "
         f"(p99 {ratio(ours['p99_age_ms'], relay['p99_age_ms'])})"
         f"{others_note(figures, args, met, 'p99_age_ms', relay['p99_age_ms'])}.",
         "",

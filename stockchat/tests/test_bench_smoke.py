@@ -97,15 +97,15 @@ def test_report_shows_both_servers_judges_the_default_and_notes_the_other():
         "prices": {
             "relay": row(deliveries_per_s=100.0, p50_age_ms=5.0, p99_age_ms=10.0),
             "uvicorn": row(deliveries_per_s=10.0, p50_age_ms=50.0, p99_age_ms=100.0),
-            "daphne": row(deliveries_per_s=90.0, p50_age_ms=5.0, p99_age_ms=20.0),
+            "daphne": row(deliveries_per_s=100.0, p50_age_ms=5.0, p99_age_ms=20.0),
             "daphne graphql": row(deliveries_per_s=80.0, p50_age_ms=6.0, p99_age_ms=25.0),
             "ticks_per_s": 5.0,
         },
         "orders": {
             "hot_raw": row(orders_per_s=100.0),
-            "hot_api": {"uvicorn": api(10.0), "daphne": api(50.0)},
+            "hot_api": {"uvicorn": api(5.0), "daphne": api(50.0)},
             "spread_raw": row(orders_per_s=100.0),
-            "spread_api": {"uvicorn": api(10.0), "daphne": api(50.0), "uvicornx2": api(70.0)},
+            "spread_api": {"uvicorn": api(5.0), "daphne": api(50.0), "uvicornx2": api(70.0)},
             "violations": 0,
         },
         "api": {
@@ -126,7 +126,7 @@ def test_report_shows_both_servers_judges_the_default_and_notes_the_other():
     assert "| 1 (hot) | uvicorn, 2 processes" not in text
     assert "| `/api/v1/assets/ACME/bars` | uvicorn, 2 processes | 90 | 0.90x |" in text
     assert "| stockchat: daphne `/ws/` |" in text
-    for target in ("p99 ≤ 2x baseline", "0.5x the baseline's deliveries/s", "0.4x the baseline", "0.6x the baseline"):
+    for target in ("p99 ≤ 1.5x baseline", "the baseline's deliveries/s", "0.1x the baseline", "0.3x the baseline"):
         verdict = next(line for line in text.splitlines() if line.startswith("Target:") and target in line)
         assert "**missed** for uvicorn" in verdict
         assert "daphne would have met it" in verdict
