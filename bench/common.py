@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import statistics
+import tempfile
+from pathlib import Path
 
 from bench import harness
 
@@ -135,6 +137,33 @@ def http_figures(server: harness.Server, requests: list[dict], args, stack: harn
     single = harness.run_loadgen({**config, "clients": 1, "seconds": min(2.0, args.http_seconds), "warmup_seconds": 1})
     figures["single_p50_ms"] = single["p50_ms"]
     return figures
+
+
+def profiled(server: harness.Server, args, measure):
+    """``measure()``, with the server sampled by py-spy through its first run when ``--profile`` is
+    given: (figures, percent of samples by phase, or None)."""
+    if not getattr(args, "profile", False):
+        return measure(), None
+    from bench.phases import percent_by_phase
+
+    output = Path(tempfile.mkstemp(prefix="stockchat-bench-profile-", suffix=".txt")[1])
+    spy = server.profile(2 + args.http_seconds, output)
+    try:
+        figures = measure()
+    finally:
+        spy.wait(timeout=120)
+    phases = percent_by_phase(output)
+    output.unlink(missing_ok=True)
+    return figures, phases
+
+
+def phase_lines(title: str, phases: dict[str, float] | None) -> list[str]:
+    """A report table of ``profiled``'s phases."""
+    if not phases:
+        return []
+    lines = ["", title, "", "| phase | % of samples |", "|---|---|"]
+    lines += [f"| {phase} | {share:.1f} |" for phase, share in phases.items()]
+    return lines
 
 
 def cpu_cells(row: dict) -> str:

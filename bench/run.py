@@ -115,6 +115,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--idle-runs", type=int, default=1, help="runs of the idle-socket figure")
     parser.add_argument("--alerts", type=int, default=10_000, help="armed price alerts for the tick-cost figure")
     parser.add_argument("--alert-ticks", type=int, default=30, help="ticks timed with and without alerts")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the judged server with py-spy on the order and portfolio paths"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "REPORT.md")
     parser.add_argument(
         "--render", action="store_true", help="only write the report again from the last results.json (no measuring)"

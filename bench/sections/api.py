@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from bench import harness
 from bench.common import (
     CPU_COLUMNS,
@@ -12,7 +14,9 @@ from bench.common import (
     cpu_cells,
     http_figures,
     judged_server,
+    phase_lines,
     processes_note,
+    profiled,
     ratio,
     verdict,
     web_configurations,
@@ -41,7 +45,13 @@ def api_section(stack: harness.Stack, args) -> dict:
         rows = {}
         try:
             for name, path in endpoints.items():
-                rows[name] = http_figures(server, [{"path": path, "headers": auth}], args, stack)
+                requests = [{"path": path, "headers": auth}]
+                if name == "portfolio" and processes == 1 and server_name == judged_server(args):
+                    rows[name], figures["profile"] = profiled(
+                        server, args, partial(http_figures, server, requests, args, stack)
+                    )
+                else:
+                    rows[name] = http_figures(server, requests, args, stack)
         finally:
             server.stop()
         figures[configuration_key(server_name, processes)] = rows
@@ -123,5 +133,9 @@ def api_report(figures: dict, args) -> list[str]:
             f"Target: the constant view under {judged} at least {WSGI_TARGET}x the same view under gunicorn: "
             f"{verdict(ok)} ({ratio(base['ok_per_s'], wsgi['ok_per_s'])})."
         )
+    lines += phase_lines(
+        f"Where {judged}'s samples went during the first portfolio run (py-spy, innermost matching frame):",
+        figures.get("profile"),
+    )
     lines.append("")
     return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from bench import harness
 from bench.common import (
@@ -14,7 +15,9 @@ from bench.common import (
     cpu_cells,
     http_figures,
     judged_server,
+    phase_lines,
     processes_note,
+    profiled,
     ratio,
     repeat,
     verdict,
@@ -58,7 +61,13 @@ def orders_section(stack: harness.Stack, args) -> dict:
                 continue
             server = harness.start_server(server_name, stack.env, processes=processes)
             try:
-                row = http_figures(server, order_requests(tokens[:accounts]), args, stack)
+                requests = order_requests(tokens[:accounts])
+                if label == "spread" and processes == 1 and server_name == judged_server(args):
+                    row, figures["profile"] = profiled(
+                        server, args, partial(http_figures, server, requests, args, stack)
+                    )
+                else:
+                    row = http_figures(server, requests, args, stack)
             finally:
                 server.stop()
             figures[f"{label}_api"][configuration_key(server_name, processes)] = row
@@ -109,6 +118,10 @@ def orders_report(figures: dict, args) -> list[str]:
         f"`check_books` after the run: {figures['violations']} violations.",
         "",
         f"Target: at least {ORDERS_TARGET}x the baseline, 0 violations: {verdict(ok)} for {judged}{others}.",
-        "",
     ]
+    lines += phase_lines(
+        f"Where {judged}'s samples went during the first spread run (py-spy, innermost matching frame):",
+        figures.get("profile"),
+    )
+    lines.append("")
     return lines

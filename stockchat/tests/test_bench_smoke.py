@@ -136,3 +136,19 @@ def test_report_shows_both_servers_judges_the_default_and_notes_the_other():
 def test_the_report_judges_the_server_the_image_runs_by_default():
     assert run.DEFAULT_SERVER == "uvicorn"
     assert run.judged_server(run.parse_args([])) == "uvicorn"
+
+
+def test_profile_samples_go_to_the_phase_of_their_innermost_frame(tmp_path):
+    from bench.phases import percent_by_phase
+
+    collapsed = tmp_path / "stacks.txt"
+    collapsed.write_text(
+        "run (uvicorn/server.py:1);stock_get (trading/selectors.py:9);execute (psycopg/cursor.py:3) 3\n"
+        "run (uvicorn/server.py:1);stock_get (trading/selectors.py:9) 1\n"
+        "run (uvicorn/server.py:1) 4\n"
+    )
+    assert percent_by_phase(collapsed) == {
+        "web server (uvicorn, daphne, event loop)": 50.0,
+        "PostgreSQL driver and pool (psycopg)": 37.5,
+        "stock lookup and visibility": 12.5,
+    }
