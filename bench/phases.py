@@ -15,7 +15,8 @@ from pathlib import Path
 PHASES: list[tuple[str, tuple[str, ...]]] = [
     ("PostgreSQL driver and pool (psycopg)", ("psycopg", "psycopg_pool")),
     ("Redis client", ("redis/",)),
-    ("thread hops (asgiref, executor)", ("asgiref/", "concurrent/futures", "threading.py")),
+    # A worker thread waiting for its next request has only these frames: idle time py-spy kept.
+    ("thread hand-off and idle workers (asgiref, executor)", ("asgiref/", "concurrent/futures", "threading.py")),
     ("token authentication", ("authentication.py",)),
     ("throttle and rate limits", ("throttling.py", "ratelimit")),
     ("stock lookup and visibility", ("selectors.py", "visibility.py")),
