@@ -91,10 +91,10 @@ deploy-check: $(VENV)/.installed-run
 
 # --- Benchmarks ---------------------------------------------------------------------
 # Throwaway PostgreSQL and Redis, servers and load generators pinned to different
-# cores; the app under daphne and uvicorn, orders and API also under uvicorn with two
-# processes; BENCH_ARGS passes options (e.g. BENCH_ARGS="--only chat --runs 1").
+# cores; the app under uvicorn and daphne, orders and API also under uvicorn with two
+# processes, py-spy on the order and portfolio paths; BENCH_ARGS passes options (e.g. BENCH_ARGS="--only chat --runs 1").
 bench: $(VENV)/.installed-dev
-	$(PY) bench/run.py --web-processes 2 $(BENCH_ARGS)
+	$(PY) bench/run.py --web-processes 2 --profile $(BENCH_ARGS)
 
 # --- Front-end libraries -------------------------------------------------------------
 # Versions are pinned in package.json and locked in package-lock.json; the copied

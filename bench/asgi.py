@@ -7,10 +7,13 @@ share its process: ``/bench/constant`` (bench/urls.py) and the tutorial chat at
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-django_asgi_app = get_asgi_application()
+
+from core.asgi import get_one_hop_asgi_application
+from stockchat.deploy.middleware import HEALTH_PATH, READY_PATH
+
+# The app's own HTTP handler (stockchat/asgi.py), so the baseline view runs as the app's views do.
+django_asgi_app = get_one_hop_asgi_application(loop_paths=(HEALTH_PATH, READY_PATH))
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

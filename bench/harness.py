@@ -183,6 +183,75 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _cpu_of(pid: int) -> tuple[int, float]:
+    """(parent pid, user + system CPU seconds) of one process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int | None) -> float:
+    """CPU seconds of ``root`` and every process under it (uvicorn's workers, PostgreSQL's backends)."""
+    if root is None:
+        return 0.0
+    parents, cpu = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)], cpu[int(entry.name)] = _cpu_of(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+    wanted, total = {root}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in wanted and pid not in wanted:
+                wanted.add(pid)
+                changed = True
+    for pid in wanted:
+        total += cpu.get(pid, 0.0)
+    return total
+
+
+def postgres_pid(postgres: PostgresServer) -> int | None:
+    pidfile = postgres.datadir / "postmaster.pid"
+    try:
+        return int(pidfile.read_text().split()[0])
+    except (FileNotFoundError, PermissionError, IndexError, ValueError):
+        return None
+
+
+def start_gunicorn(env: dict[str, str], app: str = "bench.wsgi:application", threads: int = 8) -> Server:
+    """gunicorn, one process with ``threads`` threads (keep-alive, as the ASGI servers), the WSGI baseline."""
+    port = free_port()
+    args = [
+        *[sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        *["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30", app],
+    ]
+    server = Server(args, env, "gunicorn", port)
+    # The master listens before its worker has loaded Django: wait for an answer, not the port.
+    wait_until(
+        lambda: _answers(port, "/bench/constant"),
+        what="gunicorn answering",
+        timeout=60,
+        process=server.process,
+        log=server.log,
+        error=RuntimeError,
+    )
+    return server
+
+
+def _answers(port: int, path: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status < 500
+    except (OSError, urllib.error.URLError):
+        return False
+
+
 def start_daphne(env: dict[str, str], app: str = "stockchat.asgi:application", **extra: str) -> Server:
     port = free_port()
     env = {**env, **extra}

@@ -10,6 +10,7 @@ plus ``"fields"`` for validation errors, from ``exception_handler`` below
 from __future__ import annotations
 
 import codecs
+import copy
 import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
@@ -161,6 +162,26 @@ def _is_json(value: Any, expected: str, field: serializers.Field | None = None) 
 
 # An input serializer that refuses fields it does not know (the schema says
 # additionalProperties: false): a misspelt "limit_prce" is an error, not a market order.
+class FieldsBuiltOnce:
+    """Mixed into a serializer (before it): its fields are built once per class, then copied.
+
+    DRF builds a serializer's fields again for every instance: a ``ModelSerializer`` reads the
+    model's options and makes each field from them on every response (each object of a list shares
+    one child). Here the class keeps the first set it builds, unbound, and each instance gets a
+    deep copy, which DRF binds as usual. Only for serializers whose fields depend on nothing but the
+    class (not on the instance, the request or the context): the output serializers of hot endpoints.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        cls = type(self)
+        # Looked up in the class's own namespace: a subclass builds (and keeps) its own fields.
+        built = cls.__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()
+            cls._fields_built_once = built
+        return copy.deepcopy(built)
+
+
 class StrictInputSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):

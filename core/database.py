@@ -13,7 +13,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_float, env_int, env_str
+from core.env import env_bool, env_float, env_int, env_str
 
 POSTGRESQL_ENGINE = "django.db.backends.postgresql"
 SQLITE_ENGINE = "django.db.backends.sqlite3"
@@ -65,12 +65,36 @@ def database_pool_options(environ: Mapping[str, str]) -> dict[str, Any] | None:
     }
 
 
+# psycopg prepares a statement on a connection once it has run this many times there. Django's
+# queries are a few dozen distinct texts, so a pooled connection soon has them all prepared:
+# PostgreSQL then skips parsing and planning them (the planning of the visibility and locking
+# queries was a large part of its CPU per order).
+PREPARE_THRESHOLD = 5
+
+
+def prepared_statement_options(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Server-side binding and prepared statements for pooled PostgreSQL connections.
+
+    Safe with psycopg-pool: a prepared statement belongs to its connection, and psycopg keeps
+    track of them per connection (a connection reset by the pool forgets them on both sides).
+    It is not safe through a pooler that hands one client's statements to another server
+    connection (PgBouncer in transaction mode, RDS Proxy): ``DATABASE_PREPARED_STATEMENTS=false``
+    goes back to client-side binding, every value inlined in the query text.
+    """
+    if not env_bool(environ, "DATABASE_PREPARED_STATEMENTS", True):
+        return {"prepare_threshold": None}
+    return {"server_side_binding": True, "prepare_threshold": PREPARE_THRESHOLD}
+
+
 def database_settings(environ: Mapping[str, str], *, base_dir: Path) -> dict[str, Any]:
     """``DATABASES["default"]``: ``DATABASE_URL`` (SQLite file by default), pooled on PostgreSQL.
 
     Connections are health-checked before reuse, as they always were; with a
     pool, psycopg-pool does the check when it lends a connection. Django
     refuses a pool with persistent connections, so ``CONN_MAX_AGE`` stays 0.
+    Pooled connections bind parameters on the server and prepare the statements
+    they run often (``prepared_statement_options``); a connection of its own per
+    request would drop them before their next use, so unpooled ones do neither.
     """
     url = env_str(environ, "DATABASE_URL") or f"sqlite:///{base_dir / 'db.sqlite3'}"
     try:
@@ -82,5 +106,6 @@ def database_settings(environ: Mapping[str, str], *, base_dir: Path) -> dict[str
         database.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     elif database["ENGINE"] == POSTGRESQL_ENGINE and pool is not None:
         database.setdefault("OPTIONS", {})["pool"] = pool
+        database["OPTIONS"].update(prepared_statement_options(environ))
         database["CONN_MAX_AGE"] = 0
     return database

@@ -1,9 +1,9 @@
 #!/bin/sh
 # stockchat container entrypoint: the first argument names the process to run.
 #
-#   web            daphne serving HTTP and WebSockets on $PORT
+#   web            uvicorn serving HTTP and WebSockets on $PORT
 #                  (the default, unless STOCKCHAT_PROCESS names another command);
-#                  STOCKCHAT_WEB_SERVER=uvicorn serves with uvicorn instead
+#                  STOCKCHAT_WEB_SERVER=daphne serves with daphne instead
 #   feed           the market feed worker (run exactly one per deployment)
 #   migrate        apply database migrations, then exit
 #   release        docker/release.sh: migrate, static files to S3, the listing, the
@@ -35,7 +35,8 @@ printf '%s\n' "$role" >"${STOCKCHAT_ROLE_FILE:-/tmp/stockchat-role}" 2>/dev/null
 
 case "$role" in
   web)
-    server="${STOCKCHAT_WEB_SERVER:-daphne}"
+    # uvicorn by default: it wins every fan-out figure of `make bench` (bench/results/REPORT.md).
+    server="${STOCKCHAT_WEB_SERVER:-uvicorn}"
     case "$server" in
       daphne)
         # daphne's own access log prints full URLs, query strings included, which
@@ -53,9 +54,13 @@ case "$role" in
         # router has none); WebSockets through websockets' sans-I/O protocol, named
         # so that a missing library stops start-up instead of refusing every socket;
         # no permessage-deflate, as daphne: it doubles the memory per socket and
-        # compresses every frame once per socket.
+        # compresses every frame once per socket. A ping every 20 s keeps quiet
+        # sockets open through the load balancer (idle timeout 300 s) and finds dead
+        # peers. On SIGTERM uvicorn closes every socket with 1012 (service restart),
+        # then waits up to 5 s for requests in flight, well inside ECS's stopTimeout.
         set -- --host 0.0.0.0 --port "${PORT:-8000}" --no-access-log --lifespan off \
-          --ws websockets-sansio --ws-per-message-deflate false "$@"
+          --ws websockets-sansio --ws-per-message-deflate false \
+          --ws-ping-interval 20 --ws-ping-timeout 20 --timeout-graceful-shutdown 5 "$@"
         # uvicorn reads X-Forwarded-* by default from 127.0.0.1 (or from
         # $FORWARDED_ALLOW_IPS) and then trusts the leftmost entry: always off,
         # the app reads them itself, as under daphne.
@@ -63,7 +68,7 @@ case "$role" in
         exec uvicorn "$@" stockchat.asgi:application
         ;;
       *)
-        echo "STOCKCHAT_WEB_SERVER must be daphne or uvicorn, not '$server'" >&2
+        echo "STOCKCHAT_WEB_SERVER must be uvicorn or daphne, not '$server'" >&2
         exit 64
         ;;
     esac

@@ -1,16 +1,18 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
-daphne serves this (``daphne stockchat.asgi:application``); uvicorn works too.
+uvicorn serves this in the image (docker/entrypoint.sh); daphne does on ``make run`` and may in the image too.
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stockchat.settings")
 
+from core.asgi import get_one_hop_asgi_application
+from stockchat.deploy.middleware import HEALTH_PATH, READY_PATH
+
 # Django must be set up before anything imports models, consumers included.
-django_asgi_app = get_asgi_application()
+# One thread hop per request (core/asgi.py); the async health checks stay on the event loop.
+django_asgi_app = get_one_hop_asgi_application(loop_paths=(HEALTH_PATH, READY_PATH))
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

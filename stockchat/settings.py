@@ -122,6 +122,9 @@ TEMPLATES = [
 # SQLite by default; DATABASE_URL for PostgreSQL, where each process keeps a
 # connection pool (DATABASE_POOL_MIN_SIZE, _MAX_SIZE, _TIMEOUT; core/database.py).
 DATABASES = {"default": database_settings(ENV, base_dir=BASE_DIR)}
+# Worker threads per web process that run HTTP requests, one request each from start to end
+# (core/asgi.py); a request that finds them all busy waits for one.
+REQUEST_THREADS = env_int(ENV, "STOCKCHAT_REQUEST_THREADS", 32, minimum=1)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -75,8 +75,8 @@ def start_daphne(env: dict[str, str], port: int | None = None) -> tuple[AppProce
 # no lifespan (Channels' router has no handler for it), WebSockets through websockets'
 # sans-I/O protocol (fails at start-up when missing, rather than refusing every socket),
 # without permessage-deflate (as daphne: it doubles the memory per socket and compresses each
-# frame once per socket), no access log (the app logs each request), and X-Forwarded-*
-# ignored unless asked for.
+# frame once per socket), no access log (the app logs each request), a ping every 20 s,
+# at most 5 s for requests in flight on shutdown, and X-Forwarded-* ignored unless asked for.
 UVICORN_OPTIONS = [
     "--lifespan",
     "off",
@@ -86,6 +86,12 @@ UVICORN_OPTIONS = [
     "--no-proxy-headers",
     "--ws-per-message-deflate",
     "false",
+    "--ws-ping-interval",
+    "20",
+    "--ws-ping-timeout",
+    "20",
+    "--timeout-graceful-shutdown",
+    "5",
 ]
 
 

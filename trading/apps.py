@@ -12,3 +12,8 @@ class TradingConfig(AppConfig):
         from trading.services import account_open
 
         onboarding_step_register(account_open)
+
+        # Keep Stock.restricted and the cached visibility in step with the restriction groups.
+        from trading import visibility
+
+        visibility.connect()

@@ -83,6 +83,9 @@ class Stock(models.Model):
     halted = models.BooleanField(default=False)
     # Empty means everyone may see the stock; otherwise members of any listed group.
     visible_to_groups = models.ManyToManyField("auth.Group", blank=True, related_name="visible_stocks")
+    # Whether visible_to_groups has any row, kept in step with it (trading/visibility.py), so that
+    # looking up an unrestricted stock needs no subquery.
+    restricted = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["symbol"]

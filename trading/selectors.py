@@ -40,6 +40,7 @@ from trading.models import (
     WatchlistItem,
 )
 from trading.valuation import value_account, value_held
+from trading.visibility import stock_visible_to
 
 __all__ = ["NotFound"]
 
@@ -56,16 +57,19 @@ def _stock_not_found(symbol: object) -> NotFound:
 
 
 def stocks_visible(*, viewer) -> QuerySet[Stock]:
-    """The stocks ``viewer`` may know about: unrestricted ones and those shared with their groups."""
+    """The stocks ``viewer`` may know about: unrestricted ones and those shared with their groups.
+
+    ``Stock.restricted`` says which stocks have groups (trading/visibility.py keeps it in step), so
+    only restricted stocks are matched against the viewer's groups.
+    """
     stocks = Stock.objects.all()
     if viewer is not None and viewer.is_authenticated and viewer.is_staff:
         return stocks
-    through = Stock.visible_to_groups.through
-    restricted = Exists(through.objects.filter(stock_id=OuterRef("pk")))
     if viewer is None or not viewer.is_authenticated:
-        return stocks.filter(~restricted)
+        return stocks.filter(restricted=False)
+    through = Stock.visible_to_groups.through
     shared = Exists(through.objects.filter(stock_id=OuterRef("pk"), group__user=viewer))
-    return stocks.filter(~restricted | shared)
+    return stocks.filter(Q(restricted=False) | shared)
 
 
 def stock_visible_to_owner(*, stock_field: str = "stock_id", user_field: str = "user_id") -> Q:
@@ -75,10 +79,10 @@ def stock_visible_to_owner(*, stock_field: str = "stock_id", user_field: str = "
     query can ask it of thousands of users at once.
     """
     through = Stock.visible_to_groups.through
-    restricted = Exists(through.objects.filter(stock_id=OuterRef(stock_field)))
+    unrestricted = Q(**{f"{stock_field.removesuffix('_id')}__restricted": False})
     shared = Exists(through.objects.filter(stock_id=OuterRef(stock_field), group__user=OuterRef(user_field)))
     staff = Q(**{f"{user_field.removesuffix('_id')}__is_staff": True})
-    return ~restricted | shared | staff
+    return unrestricted | shared | staff
 
 
 def stock_list(*, viewer, search: str | None = None, sector: str | None = None) -> QuerySet[Stock]:
@@ -94,8 +98,10 @@ def stock_get(*, viewer, symbol: str) -> Stock:
     """The visible stock with ``symbol``; NotFound for an unknown or hidden one alike."""
     if not isinstance(symbol, str):
         raise _stock_not_found(symbol)
-    stock = stocks_visible(viewer=viewer).select_related("company", "quote").filter(symbol=symbol.upper()).first()
-    if stock is None:
+    # The row alone decides for an unrestricted stock; a restricted one is checked against the
+    # groups cached for it (trading/visibility.py), not with subqueries planned on every call.
+    stock = Stock.objects.select_related("company", "quote").filter(symbol=symbol.upper()).first()
+    if stock is None or not stock_visible_to(stock, viewer):
         raise _stock_not_found(symbol)
     return stock
 

@@ -91,43 +91,64 @@ def idle(kib: float) -> dict:
 
 def test_report_shows_both_servers_judges_the_default_and_notes_the_other():
     args = run.parse_args(["--web-processes", "2", "--accounts", "10"])
-    # daphne misses every target, uvicorn meets them: the verdict is daphne's.
+    # uvicorn (the image's default) misses every target, daphne meets them: the verdict is uvicorn's.
     results = {
-        "chat": {"relay": chat(10.0), "daphne": chat(50.0), "uvicorn": chat(15.0), "tutorial": chat(60.0)},
+        "chat": {"relay": chat(10.0), "uvicorn": chat(50.0), "daphne": chat(15.0), "tutorial": chat(60.0)},
         "prices": {
             "relay": row(deliveries_per_s=100.0, p50_age_ms=5.0, p99_age_ms=10.0),
-            "daphne": row(deliveries_per_s=10.0, p50_age_ms=50.0, p99_age_ms=100.0),
-            "uvicorn": row(deliveries_per_s=90.0, p50_age_ms=5.0, p99_age_ms=20.0),
-            "uvicorn graphql": row(deliveries_per_s=80.0, p50_age_ms=6.0, p99_age_ms=25.0),
+            "uvicorn": row(deliveries_per_s=10.0, p50_age_ms=50.0, p99_age_ms=100.0),
+            "daphne": row(deliveries_per_s=100.0, p50_age_ms=5.0, p99_age_ms=20.0),
+            "daphne graphql": row(deliveries_per_s=80.0, p50_age_ms=6.0, p99_age_ms=25.0),
             "ticks_per_s": 5.0,
         },
         "orders": {
             "hot_raw": row(orders_per_s=100.0),
-            "hot_api": {"daphne": api(10.0), "uvicorn": api(50.0)},
+            "hot_api": {"uvicorn": api(5.0), "daphne": api(50.0)},
             "spread_raw": row(orders_per_s=100.0),
-            "spread_api": {"daphne": api(10.0), "uvicorn": api(50.0), "uvicornx2": api(70.0)},
+            "spread_api": {"uvicorn": api(5.0), "daphne": api(50.0), "uvicornx2": api(70.0)},
             "violations": 0,
         },
         "api": {
-            "daphne": {"constant": api(100.0), "portfolio": api(10.0), "bars": api(10.0)},
-            "uvicorn": {"constant": api(120.0), "portfolio": api(80.0), "bars": api(70.0)},
+            "uvicorn": {"constant": api(100.0), "portfolio": api(10.0), "bars": api(10.0)},
+            "daphne": {"constant": api(120.0), "portfolio": api(80.0), "bars": api(70.0)},
             "uvicornx2": {"constant": api(150.0), "portfolio": api(100.0), "bars": api(90.0)},
         },
-        "idle": {"relay": idle(40.0), "daphne": idle(100.0), "uvicorn": idle(50.0)},
+        "idle": {"relay": idle(40.0), "uvicorn": idle(100.0), "daphne": idle(50.0)},
     }
     text = "\n".join(
         line for name, (_, report) in run.SECTIONS.items() if name in results for line in report(results[name], args)
     )
-    assert "| stockchat: daphne (judged), `/ws/`" in text
-    assert "| stockchat: uvicorn, `/ws/`" in text
-    assert "| stockchat: feed worker, Redis, uvicorn |" in text
+    assert "| stockchat: uvicorn (judged), `/ws/`" in text
+    assert "| stockchat: daphne, `/ws/`" in text
+    assert "| stockchat: feed worker, Redis, daphne |" in text
     assert "| stockchat: the same, GraphQL `quotes` subscription at `/graphql/` | 80 | 0.80x |" in text
     assert "| 10 | uvicorn, 2 processes | 100 | 70 | 0.70x |" in text
     assert "| 1 (hot) | uvicorn, 2 processes" not in text
     assert "| `/api/v1/assets/ACME/bars` | uvicorn, 2 processes | 90 | 0.90x |" in text
-    assert "| stockchat: uvicorn `/ws/` |" in text
-    for target in ("p99 ≤ 2x baseline", "0.5x the baseline's deliveries/s", "0.4x the baseline", "0.6x the baseline"):
+    assert "| stockchat: daphne `/ws/` |" in text
+    for target in ("p99 ≤ 1.5x baseline", "the baseline's deliveries/s", "0.1x the baseline", "0.3x the baseline"):
         verdict = next(line for line in text.splitlines() if line.startswith("Target:") and target in line)
-        assert "**missed** for daphne" in verdict
-        assert "uvicorn would have met it" in verdict
-    assert "**missed** for daphne (memory **missed**, CPU **met**); uvicorn would have met it" in text
+        assert "**missed** for uvicorn" in verdict
+        assert "daphne would have met it" in verdict
+    assert "**missed** for uvicorn (memory **missed**, CPU **met**); daphne would have met it" in text
+
+
+def test_the_report_judges_the_server_the_image_runs_by_default():
+    assert run.DEFAULT_SERVER == "uvicorn"
+    assert run.judged_server(run.parse_args([])) == "uvicorn"
+
+
+def test_profile_samples_go_to_the_phase_of_their_innermost_frame(tmp_path):
+    from bench.phases import percent_by_phase
+
+    collapsed = tmp_path / "stacks.txt"
+    collapsed.write_text(
+        "run (uvicorn/server.py:1);stock_get (trading/selectors.py:9);execute (psycopg/cursor.py:3) 3\n"
+        "run (uvicorn/server.py:1);stock_get (trading/selectors.py:9) 1\n"
+        "run (uvicorn/server.py:1) 4\n"
+    )
+    assert percent_by_phase(collapsed) == {
+        "web server (uvicorn, daphne, event loop)": 50.0,
+        "PostgreSQL driver and pool (psycopg)": 37.5,
+        "stock lookup and visibility": 12.5,
+    }

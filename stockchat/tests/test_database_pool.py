@@ -52,6 +52,20 @@ def test_max_size_zero_turns_the_pool_off():
     assert database["CONN_HEALTH_CHECKS"] is True
 
 
+def test_pooled_connections_bind_on_the_server_and_prepare_statements():
+    options = settings_for(DATABASE_URL=POSTGRES_URL)["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    # Behind a pooler that shares server connections between clients: client-side binding.
+    options = settings_for(DATABASE_URL=POSTGRES_URL, DATABASE_PREPARED_STATEMENTS="false")["OPTIONS"]
+    assert "server_side_binding" not in options
+    assert options["prepare_threshold"] is None
+    # A connection per request would never reuse a prepared statement.
+    assert "server_side_binding" not in settings_for(DATABASE_URL=POSTGRES_URL, DATABASE_POOL_MAX_SIZE="0").get(
+        "OPTIONS", {}
+    )
+
+
 def test_sqlite_has_no_pool():
     database = settings_for()
     assert database["ENGINE"] == "django.db.backends.sqlite3"
@@ -119,6 +133,31 @@ def test_requests_reuse_pooled_connections_instead_of_connecting_again():
     assert len(set(backend_pids("pool_check_pooled", pooled, 5))) == 1
     # Without the pool each request is a new server process: the check can tell them apart.
     assert len(set(backend_pids("pool_check_unpooled", unpooled, 5))) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_pooled_connection_runs_its_frequent_queries_as_prepared_statements():
+    url = url_of_the_test_database()
+    database = database_settings(
+        {"DATABASE_URL": url, "DATABASE_POOL_MIN_SIZE": "1", "DATABASE_POOL_MAX_SIZE": "1"}, base_dir=BASE_DIR
+    )
+    handler = ConnectionHandler({"default": {"ENGINE": "django.db.backends.dummy"}, "prepared": database})
+    wrapper = handler["prepared"]
+    try:
+        for _ in range(3):  # three requests, on the one pooled connection
+            with wrapper.cursor() as cursor:
+                for _ in range(3):
+                    cursor.execute("SELECT %s::int + 1", [41])
+                    assert cursor.fetchone() == (42,)
+                cursor.execute("SELECT statement FROM pg_prepared_statements")
+                prepared = [row[0] for row in cursor.fetchall()]
+            wrapper.close_if_unusable_or_obsolete()
+    finally:
+        wrapper.close()
+        wrapper.close_pool()
+    # Parameters went to the server as parameters, and the query was prepared once it was frequent.
+    assert "SELECT $1::int + 1" in prepared
 
 
 def request_in_another_thread(client, path: str, **headers):

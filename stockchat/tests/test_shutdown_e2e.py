@@ -1,7 +1,7 @@
 """Stopping a web process (SIGTERM, as a deploy does) closes every open socket with 1012.
 
 The web process is started as the Docker entrypoint starts it (``docker/entrypoint.sh web``), under
-daphne (the default) and under uvicorn (``STOCKCHAT_WEB_SERVER=uvicorn``). Each socket must get a
+uvicorn (the default) and under daphne (``STOCKCHAT_WEB_SERVER=daphne``). Each socket must get a
 close frame with code 1012 (service restart), which tells the page's client to reconnect at once,
 rather than a dropped connection (1006), and the process must exit within its stop timeout.
 """
@@ -53,7 +53,7 @@ async def close_code(socket) -> int | None:
     return received.code if received is not None else None
 
 
-@pytest.mark.parametrize("server", ["daphne", "uvicorn"])
+@pytest.mark.parametrize("server", ["uvicorn", "daphne"])
 async def test_sigterm_closes_every_socket_with_service_restart(server, make_user):
     alice, bob = await database_sync_to_async(lambda: (make_user("alice"), make_user("bob")))()
     cookies = [await database_sync_to_async(session_cookie_for)(user) for user in (alice, bob)]

@@ -11,7 +11,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import OldestFirstPagination, TextCursorPagination
+from core.api import FieldsBuiltOnce, OldestFirstPagination, TextCursorPagination
 from core.formats import api_datetime, api_decimal
 from core.money import PRICE_STEP
 from trading import selectors
@@ -19,7 +19,7 @@ from trading.api.common import query_choice, query_time, quote_of
 from trading.models import BarInterval, PriceBar, Quote, Stock
 
 
-class QuoteSerializer(serializers.ModelSerializer):
+class QuoteSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     symbol = serializers.CharField(source="stock.symbol")
     change = serializers.DecimalField(max_digits=14, decimal_places=4)
     change_percent = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -29,7 +29,7 @@ class QuoteSerializer(serializers.ModelSerializer):
         fields = ["symbol", "price", "previous_close", "change", "change_percent", "updated_at"]
 
 
-class StockSerializer(serializers.ModelSerializer):
+class StockSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     name = serializers.CharField(source="company.name")
     sector = serializers.CharField(source="company.sector")
     price = serializers.SerializerMethodField()

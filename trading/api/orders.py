@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import DecimalStringField, NewestFirstPagination, ScopedThrottle, StrictInputSerializer
+from core.api import DecimalStringField, FieldsBuiltOnce, NewestFirstPagination, ScopedThrottle, StrictInputSerializer
 from trading import events, selectors, services
 from trading.api.common import query_choice
 from trading.models import Order, OrderSide, OrderStatus, OrderType, TimeInForce
@@ -18,7 +18,7 @@ from trading.orders import MAX_ORDER_QUANTITY, OrderRequest
 ORDER_STATUS_FILTERS = ("open", "closed", "all", *OrderStatus.values)
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     # The fields describe the schema; the body is trading.events.order_data, the one shape of an
     # order that the order.updated frame carries too (a docstring here would land in the schema).
 

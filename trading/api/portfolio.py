@@ -8,7 +8,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import NewestFirstPagination
+from core.api import FieldsBuiltOnce, NewestFirstPagination
 from core.errors import ServiceError
 from core.inputs import parse_int
 from trading import selectors, services
@@ -17,7 +17,7 @@ from trading.models import LedgerEntry, LedgerKind, Position
 from trading.valuation import value_held
 
 
-class PositionSerializer(serializers.ModelSerializer):
+class PositionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     symbol = serializers.CharField(source="stock.symbol")
     available = serializers.SerializerMethodField()
     cost_basis = serializers.SerializerMethodField()
@@ -75,7 +75,7 @@ class PositionSerializer(serializers.ModelSerializer):
         return None if value.day_change is None else str(value.previous_value)
 
 
-class FillBriefSerializer(serializers.Serializer):
+class FillBriefSerializer(FieldsBuiltOnce, serializers.Serializer):
     id = serializers.IntegerField()
     order_id = serializers.IntegerField()
     symbol = serializers.CharField(source="stock.symbol")
@@ -85,7 +85,7 @@ class FillBriefSerializer(serializers.Serializer):
     realized_pnl = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     fill = FillBriefSerializer(allow_null=True)
 
     class Meta:
@@ -93,7 +93,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "amount", "balance_after", "memo", "created_at", "fill"]
 
 
-class AccountSerializer(serializers.Serializer):
+class AccountSerializer(FieldsBuiltOnce, serializers.Serializer):
     id = serializers.IntegerField()
     currency = serializers.CharField()
     cash = serializers.DecimalField(max_digits=18, decimal_places=2)
@@ -107,7 +107,7 @@ class AccountSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class PortfolioPointSerializer(serializers.Serializer):
+class PortfolioPointSerializer(FieldsBuiltOnce, serializers.Serializer):
     day = serializers.DateField()
     cash = serializers.DecimalField(max_digits=18, decimal_places=2)
     equity = serializers.DecimalField(max_digits=18, decimal_places=2)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from trading import visibility
 from trading.formats.listing import ListingFileError, ListingRow, RowError
 from trading.models import Company, Stock
 
@@ -123,6 +124,8 @@ def _stocks_upsert(rows: Sequence[ListingRow], companies: dict[str, tuple[Compan
     for batch in _batches([s.symbol for s in created]):
         existing.update((s.symbol, s) for s in Stock.objects.filter(symbol__in=batch))
     visibility_changed = _visibility_set(rows, existing)
+    # bulk_create sends no signal: the restricted flags and cached groups are updated here.
+    visibility.stocks_visibility_changed(existing[symbol].pk for symbol in visibility_changed)
     updated = {s.symbol for s in changed} | company_changed | (visibility_changed - {s.symbol for s in created})
     unchanged = len(rows) - len(created) - len(updated)
     return ListingImportResult(created=len(created), updated=len(updated), unchanged=unchanged)

@@ -1,4 +1,4 @@
-"""The image's entrypoint: web serves (daphne or uvicorn) without migrating, migrate/release run once, by command."""
+"""The image's entrypoint: web serves (uvicorn by default, or daphne) without migrating; migrate/release run once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from stockchat.deploy.tests.conftest import ROOT
 from stockchat.deploy.tests.containers import ENTRYPOINT, HEALTHCHECK, get, run, start_web, stop, tables
+from testsupport.processes import UVICORN_OPTIONS
 from testsupport.servers import free_port
 from testsupport.waiting import wait_until
 
@@ -32,15 +33,19 @@ def test_other_commands_run_as_given(container_env):
     assert result.stdout.strip() == "from-sh"
 
 
-@pytest.mark.parametrize("server", ["daphne", "uvicorn"])
+# None: STOCKCHAT_WEB_SERVER unset, the image's default, which is uvicorn.
+@pytest.mark.parametrize("chosen", [None, "daphne", "uvicorn"])
 @pytest.mark.parametrize("behind_load_balancer", [False, True])
-def test_web_serves_health_checks_without_migrating(container_env, tmp_path, behind_load_balancer, server):
+def test_web_serves_health_checks_without_migrating(container_env, tmp_path, behind_load_balancer, chosen):
     db = tmp_path / "db.sqlite3"
+    server = chosen or "uvicorn"
+    container_env.pop("STOCKCHAT_WEB_SERVER", None)
+    if chosen:
+        container_env["STOCKCHAT_WEB_SERVER"] = chosen
     if behind_load_balancer:
         container_env["STOCKCHAT_BEHIND_LOAD_BALANCER"] = "true"
         container_env["STOCKCHAT_TRUSTED_PROXY_HOPS"] = "1"
     if server == "uvicorn":
-        container_env["STOCKCHAT_WEB_SERVER"] = "uvicorn"
         # uvicorn's own way to trust X-Forwarded-*, which must not open it up
         # when the deployment has not said there is a load balancer.
         container_env["FORWARDED_ALLOW_IPS"] = "*"
@@ -119,7 +124,22 @@ def test_an_unknown_web_server_is_refused_by_name(container_env):
     container_env["STOCKCHAT_WEB_SERVER"] = "gunicorn"
     result = run(container_env, "web")
     assert result.returncode == 64
-    assert "STOCKCHAT_WEB_SERVER must be daphne or uvicorn, not 'gunicorn'" in result.stderr
+    assert "STOCKCHAT_WEB_SERVER must be uvicorn or daphne, not 'gunicorn'" in result.stderr
+
+
+def test_tests_and_bench_run_uvicorn_with_the_entrypoint_options():
+    """testsupport's UVICORN_OPTIONS (end-to-end tests, make bench) are the image's, word for word."""
+    entrypoint = ENTRYPOINT.read_text()
+    start = entrypoint.index("      uvicorn)") + len("      uvicorn)")
+    uvicorn_block = entrypoint[start : entrypoint.index("exec uvicorn")]
+    image_words = [
+        word
+        for line in uvicorn_block.splitlines()
+        if not line.strip().startswith("#")
+        for word in line.replace("\\", " ").split()
+        if word not in {"set", "--", '"$@"', "0.0.0.0", '"${PORT:-8000}"', "--host", "--port"}  # noqa: S104
+    ]
+    assert sorted(image_words) == sorted(UVICORN_OPTIONS)
 
 
 def test_database_url_is_assembled_from_secret_parts(container_env):
