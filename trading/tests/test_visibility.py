@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from trading import selectors, visibility
-from trading.market.listing import ListingRow
+from trading.formats.listing import ListingRow
 from trading.models import Company, Stock
 from trading.selectors import NotFound
 from trading.services.listing import listing_import
