@@ -6,12 +6,14 @@ user follows ``user.<id>`` from the moment it opens (see the base consumer).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from channels.db import database_sync_to_async
 
 from core.errors import NotFound, ServiceError
 from trading import events
+from trading.models import SYMBOL_PATTERN
 from trading.selectors import stocks_visible
 
 MAX_SYMBOLS_PER_FRAME = 50
@@ -20,6 +22,7 @@ MAX_PRICE_SUBSCRIPTIONS = 100
 ERROR_UNKNOWN_SYMBOL = "unknown_symbol"
 ERROR_TOO_MANY_SUBSCRIPTIONS = "too_many_subscriptions"
 ERROR_INVALID = "invalid"
+SYMBOL = re.compile(SYMBOL_PATTERN)
 
 
 def _clean_symbols(frame: dict[str, Any]) -> list[str]:
@@ -28,12 +31,19 @@ def _clean_symbols(frame: dict[str, Any]) -> list[str]:
         not isinstance(symbols, list)
         or not symbols
         or len(symbols) > MAX_SYMBOLS_PER_FRAME
-        or not all(isinstance(symbol, str) and 0 < len(symbol) <= 12 for symbol in symbols)
+        or not all(_is_symbol(symbol) for symbol in symbols)
     ):
         raise ServiceError(
-            ERROR_INVALID, f'"symbols" must be a list of 1 to {MAX_SYMBOLS_PER_FRAME} symbols (strings).'
+            ERROR_INVALID,
+            f'"symbols" must be a list of 1 to {MAX_SYMBOLS_PER_FRAME} symbols'
+            " (1-10 letters, digits or dots, starting with a letter).",
         )
     return list(dict.fromkeys(symbol.upper() for symbol in symbols))
+
+
+def _is_symbol(value: object) -> bool:
+    # ASCII first: str.upper() turns some other letters into ASCII ones ("ﬁ" -> "FI").
+    return isinstance(value, str) and value.isascii() and SYMBOL.fullmatch(value.upper()) is not None
 
 
 def price_snapshots(*, viewer, symbols: list[str]) -> list[dict[str, Any]]:

@@ -121,6 +121,10 @@ async def test_a_member_of_the_group_may_follow_a_restricted_stock(market, ws_he
         {"type": "prices.subscribe", "symbols": ["A" * 13]},
         {"type": "prices.subscribe", "symbols": [f"S{n}" for n in range(51)]},
         {"type": "prices.unsubscribe", "symbols": None},
+        # Not symbols at all: refused, never echoed back in a reply (the contract's pattern).
+        {"type": "prices.unsubscribe", "symbols": ["{"]},
+        {"type": "prices.unsubscribe", "symbols": ["\ufb01"]},  # "ﬁ": upper-cases to ASCII "FI"
+        {"type": "prices.subscribe", "symbols": ["AC ME"]},
     ],
 )
 async def test_malformed_subscriptions_get_an_invalid_error(market, ws_headers, frame):
