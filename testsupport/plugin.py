@@ -17,7 +17,7 @@ import os
 import pytest
 import redis
 
-from testsupport.servers import PostgresServer, RedisServer, ServerUnavailable
+from testsupport.servers import PostgresServer, RedisServer, SeaweedS3Server, ServerUnavailable
 
 REQUIRE_SERVICES_VAR = "STOCKCHAT_REQUIRE_SERVICES"
 DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup", "live_server"})
@@ -130,6 +130,17 @@ def postgres_server(transactional_db):
         _postgres.resume()
     connections.close_all()
     connection.close_pool()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server (SeaweedFS) on loopback for this test session."""
+    try:
+        server = SeaweedS3Server().start()
+    except ServerUnavailable as exc:
+        require_service(str(exc))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

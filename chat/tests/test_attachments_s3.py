@@ -21,20 +21,8 @@ from chat import attachments
 from chat.models import Attachment
 from chat.tests.attachment_files import GPS_IFD, jpeg_with_gps, png
 from chat.tests.conftest import client_for
-from testsupport.plugin import require_service
-from testsupport.servers import SeaweedS3Server, ServerUnavailable
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    try:
-        server = SeaweedS3Server().start()
-    except ServerUnavailable as exc:
-        require_service(str(exc))
-    yield server
-    server.stop()
 
 
 @pytest.fixture

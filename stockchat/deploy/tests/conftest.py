@@ -12,9 +12,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from testsupport.plugin import require_service
-from testsupport.servers import SeaweedS3Server, ServerUnavailable
-
 ROOT = Path(__file__).resolve().parents[3]
 
 PRODUCTION_ENV = {
@@ -41,16 +38,6 @@ def settings_from_env(env: dict[str, str], *names: str) -> dict:
     if result.returncode != 0:
         raise AssertionError(result.stderr)
     return json.loads(result.stdout)
-
-
-@pytest.fixture(scope="session")
-def s3_server():
-    try:
-        server = SeaweedS3Server().start()
-    except ServerUnavailable as exc:
-        require_service(str(exc))
-    yield server
-    server.stop()
 
 
 @pytest.fixture
