@@ -12,24 +12,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from accounts.providers import provider_logout_url
 from core.identity import COGNITO_REQUIRED, OIDC_REQUIRED, provider_settings
+from core.tests.test_identity import COGNITO, OIDC
 
 ROOT = Path(__file__).resolve().parents[2]
-
-COGNITO = {
-    "COGNITO_REGION": "eu-west-1",
-    "COGNITO_USER_POOL_ID": "eu-west-1_AbCdEf123",
-    "COGNITO_CLIENT_ID": "4abc5def",
-    "COGNITO_CLIENT_SECRET": "s3cret",
-    "COGNITO_DOMAIN": "stockchat.auth.eu-west-1.amazoncognito.com",
-}
-OIDC = {
-    "OIDC_ISSUER": "https://id.example.com",
-    "OIDC_RP_CLIENT_ID": "stockchat",
-    "OIDC_RP_CLIENT_SECRET": "s3cret",
-    "OIDC_OP_AUTHORIZATION_ENDPOINT": "https://id.example.com/authorize",
-    "OIDC_OP_TOKEN_ENDPOINT": "https://id.example.com/token",
-    "OIDC_OP_JWKS_ENDPOINT": "https://id.example.com/jwks",
-}
 
 
 def test_cognito_endpoints_are_derived_from_five_variables():
