@@ -52,7 +52,7 @@ class ReactionView(GenericAPIView):
         change = reactions.reaction_set(user=request.user, message_id=message_id, reaction=reaction, on=True)
         return Response(reactions.reaction_change_data(change.message))
 
-    @extend_schema(request=None, responses=ReactionsSerializer, parameters=[REACTION_PARAMETER])
+    @extend_schema(request=None, responses={200: ReactionsSerializer}, parameters=[REACTION_PARAMETER])
     def delete(self, request: Request, message_id: int, reaction: str) -> Response:
         """Clear the caller's reaction on a message (idempotent)."""
         change = reactions.reaction_set(user=request.user, message_id=message_id, reaction=reaction, on=False)
